@@ -1,0 +1,95 @@
+"""bibun (微分, "differentiation"): PyTorch's autograd rebuilt on NumPy.
+
+``import bibun as torch`` runs typical PyTorch autograd code unchanged: tensors, reverse
+mode (``backward``, ``autograd.grad``, ``create_graph``), grad modes, and PyTorch's printing,
+promotion rules and error messages."""
+
+from bibun._dtype import (
+    bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from bibun._printing import set_printoptions
+from bibun._size import Size, device
+from bibun._tensor import Tensor
+from bibun import _tensor_methods  # noqa: F401 - binds operators and methods to Tensor
+from bibun._creation import (
+    Generator,
+    arange,
+    as_tensor,
+    asarray,
+    default_generator,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    initial_seed,
+    linspace,
+    logspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from bibun.ops import *  # noqa: F403 - the op functions: exp, log, sum, matmul, ...
+from bibun.ops.reduction import return_types
+from bibun import autograd
+from bibun.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> "builtins.bool":
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> "builtins.int":
+    return input.numel()
+
+
+def is_floating_point(input: Tensor) -> "builtins.bool":
+    return input.is_floating_point()
+
+
+import builtins  # noqa: E402

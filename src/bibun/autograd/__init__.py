@@ -1,0 +1,22 @@
+"""bibun.autograd: the reverse-mode engine, grad mode, and the graph's node types, with
+PyTorch's names (``bibun.autograd.grad``, ``bibun.autograd.backward``, ...)."""
+
+from typing import Any
+
+from bibun.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+
+__all__ = ["backward", "grad", "graph", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode"]
+
+
+def __getattr__(name: str) -> Any:
+    # The engine needs Tensor, and Tensor needs grad_mode from this package: loading the
+    # engine on first use breaks the cycle.
+    if name in ("backward", "grad"):
+        from bibun.autograd import engine
+
+        return getattr(engine, name)
+    if name == "graph":
+        from bibun.autograd import graph
+
+        return graph
+    raise AttributeError(f"module 'bibun.autograd' has no attribute {name!r}")

@@ -1,0 +1,45 @@
+"""The op table, by family, and the Tensor-side array namespace for create_graph rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bibun.ops import _xp
+from bibun.ops._registry import OPS, apply, defop
+from bibun.ops.elementwise import *  # noqa: F403
+from bibun.ops.elementwise import __all__ as _elementwise_all
+from bibun.ops.linalg import *  # noqa: F403
+from bibun.ops.linalg import __all__ as _linalg_all
+from bibun.ops.reduction import *  # noqa: F403
+from bibun.ops.reduction import __all__ as _reduction_all
+from bibun.ops.shape import *  # noqa: F403
+from bibun.ops.shape import __all__ as _shape_all
+from bibun.ops.shape import getitem, index_put_zeros, normalize_dim, normalize_dims, to_dtype
+
+__all__ = [*_elementwise_all, *_linalg_all, *_reduction_all, *_shape_all]
+
+
+def _sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    return sum(x, dim, keepdim)  # noqa: F405
+
+
+def _permute(x: Any, axes: Any) -> Any:
+    return permute(x, tuple(range(x.ndim))[::-1] if axes is None else axes)  # noqa: F405
+
+
+def _where(cond: Any, a: Any, b: Any) -> Any:
+    return where(cond, a, b)  # noqa: F405
+
+
+def _zeros_like(x: Any) -> Any:
+    return x * 0
+
+
+# The Tensor-side namespace: the same names as _xp.NUMPY, each a recorded bibun op.
+_xp.TENSOR.__dict__.update(
+    exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sqrt=sqrt, abs=abs, sign=sign,  # noqa: F405
+    sigmoid=sigmoid, where=_where, sum_to=sum_to_size, broadcast_to=broadcast_to, reshape=reshape,  # noqa: F405
+    permute=_permute, swapaxes=transpose, matmul=matmul, sum=_sum, zeros_like=_zeros_like,  # noqa: F405
+    astype=to_dtype, index_put_zeros=index_put_zeros, maximum=maximum,
+)
+_ = (OPS, apply, defop, getitem, normalize_dim, normalize_dims)

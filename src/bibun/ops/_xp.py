@@ -1,0 +1,87 @@
+"""The two array namespaces backward rules are written against (docs/design.md, "Rules run
+on arrays and on Tensors").
+
+``NUMPY`` runs a rule on raw ndarrays: the fast first-order path. ``TENSOR`` runs the same
+rule on Tensors, so the gradient is itself recorded (``create_graph=True``): each of its
+functions is a registered op. Both offer exactly the same vocabulary, listed in ``NAMES``.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+ndarray = np.ndarray
+_F32 = np.dtype(np.float32)
+_F16 = np.dtype(np.float16)
+
+# Small float32 transcendental ops are evaluated in float64 and rounded: the result is then
+# correctly rounded, as PyTorch's scalar kernels are, where NumPy's float32 SIMD kernels can
+# be one unit in the last place off. Large arrays keep NumPy's float32 speed.
+PRECISE_MAX_SIZE = 1024
+
+
+def precise(ufunc: np.ufunc) -> Any:
+    def run(x: ndarray) -> ndarray:
+        dt = x.dtype
+        if (dt is _F32 or dt is _F16) and x.size <= PRECISE_MAX_SIZE:
+            return ufunc(x, dtype=np.float64).astype(dt)
+        return ufunc(x)
+
+    run.__name__ = ufunc.__name__
+    return run
+
+
+def sum_to(x: ndarray, shape: tuple) -> ndarray:
+    """Sum ``x`` down to ``shape`` (which ``x``'s shape was broadcast from)."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    return x.reshape(shape) if lead or x.shape != shape else x
+
+
+def _sigmoid(x: ndarray) -> ndarray:
+    # exp of a non-positive number only: no overflow warnings for large |x|.
+    z = exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+def _index_put_zeros(shape: tuple, index: Any, g: ndarray) -> ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``index``; repeated indices accumulate."""
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+exp = precise(np.exp)
+NUMPY = SimpleNamespace(
+    exp=exp,
+    log=precise(np.log),
+    sin=precise(np.sin),
+    cos=precise(np.cos),
+    tan=precise(np.tan),
+    tanh=precise(np.tanh),
+    sqrt=np.sqrt,
+    abs=np.abs,
+    sign=np.sign,
+    sigmoid=_sigmoid,
+    where=np.where,
+    sum_to=sum_to,
+    broadcast_to=np.broadcast_to,
+    reshape=np.reshape,
+    permute=np.transpose,
+    swapaxes=np.swapaxes,
+    matmul=np.matmul,
+    sum=lambda x, dim=None, keepdim=False: x.sum(axis=dim, keepdims=keepdim),
+    zeros_like=np.zeros_like,
+    astype=lambda x, dtype: x.astype(dtype),
+    index_put_zeros=_index_put_zeros,
+    maximum=np.maximum,
+)
+NAMES = tuple(vars(NUMPY))
+
+# Filled by bibun.ops once every op exists (each entry is a registered, differentiable op).
+TENSOR = SimpleNamespace()

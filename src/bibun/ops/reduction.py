@@ -1,0 +1,211 @@
+"""Reductions: sum, mean, max/min (PyTorch's tie rules), amax/amin. A reduction's gradient
+is the incoming gradient put back into the reduced dimensions and broadcast to the input's
+shape (``_expand_back``)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from bibun import _dtype
+from bibun._tensor import Tensor, new_tensor
+from bibun.ops._registry import INPUTS_AND_OUTPUT, NOTHING, apply, defop
+from bibun.ops.shape import normalize_dims
+
+LINEAR = "linear"
+
+
+def _expand_back(xp: Any, g: Any, shape: tuple, kept_shape: tuple) -> Any:
+    """Undo a reduction's shape: reinsert reduced dims as size 1, then broadcast."""
+    if g.shape != kept_shape:
+        g = xp.reshape(g, kept_shape)
+    return xp.broadcast_to(g, shape)
+
+
+def _reduction_params(x: Tensor, dim: Any, keepdim: bool) -> dict:
+    shape = x._data.shape
+    axes = normalize_dims(dim, x._data.ndim) if dim is not None else tuple(range(len(shape)))
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    return {"axis": axes, "keepdims": keepdim, "shape": shape, "kept_shape": kept}
+
+
+def _sum_primal(x: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple, dtype: Any = None) -> Any:
+    return np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def _sum_vjp(xp: Any, g: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple, dtype: Any = None) -> Any:
+    return _expand_back(xp, g, shape, kept_shape)
+
+
+_SUM_ALL = defop("sum_all", "SumBackward0", _sum_primal, (_sum_vjp,), jvp=LINEAR)
+_SUM_DIM = defop("sum_dim", "SumBackward1", _sum_primal, (_sum_vjp,), jvp=LINEAR)
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+    params = _reduction_params(input, dim, keepdim)
+    data_dtype = input._data.dtype
+    if dtype is not None:
+        params["dtype"] = _dtype.to_numpy_dtype(dtype)
+    elif data_dtype.kind in "biu":
+        params["dtype"] = np.dtype(np.int64)  # PyTorch sums integers and bools as int64
+    return apply(_SUM_ALL if dim is None else _SUM_DIM, (input,), params)
+
+
+def _mean_primal(x: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple) -> Any:
+    return np.mean(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _mean_vjp(xp: Any, g: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple) -> Any:
+    count = 1
+    for a in axis:
+        count *= shape[a]
+    return _expand_back(xp, g / count, shape, kept_shape)
+
+
+_MEAN_ALL = defop("mean_all", "MeanBackward0", _mean_primal, (_mean_vjp,), jvp=LINEAR)
+_MEAN_DIM = defop("mean_dim", "MeanBackward1", _mean_primal, (_mean_vjp,), jvp=LINEAR)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
+            f"Got: {_TORCH_TYPE_NAMES.get(input._data.dtype.name, input._data.dtype.name)}"
+        )
+    return apply(_MEAN_ALL if dim is None else _MEAN_DIM, (input,), _reduction_params(input, dim, keepdim))
+
+
+_TORCH_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+# --- max / min over everything, amax / amin: ties share the gradient evenly -------------------
+def _extreme_vjp(xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple) -> Any:
+    out_kept = out if keepdims else xp.reshape(out, kept_shape)
+    mask = x == out_kept
+    count = xp.sum(mask, axis, True)
+    return xp.where(mask, _expand_back(xp, g, shape, kept_shape) / count, 0.0)
+
+
+def _extreme_op(name: str, grad_fn: str, reducer: Any) -> Any:
+    return defop(
+        name, grad_fn, lambda x, axis, keepdims, shape, kept_shape: reducer(x, axis=axis, keepdims=keepdims),
+        (_extreme_vjp,), save=INPUTS_AND_OUTPUT, jvp=None,
+    )
+
+
+_MAX_ALL = _extreme_op("max_all", "MaxBackward1", np.max)
+_MIN_ALL = _extreme_op("min_all", "MinBackward1", np.min)
+_AMAX = _extreme_op("amax", "AmaxBackward0", np.max)
+_AMIN = _extreme_op("amin", "AminBackward0", np.min)
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return apply(_AMAX, (input,), _reduction_params(input, dim if dim != () else None, keepdim))
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return apply(_AMIN, (input,), _reduction_params(input, dim if dim != () else None, keepdim))
+
+
+# --- max / min along a dim: (values, indices); the gradient goes to the returned index -------
+class _ReturnType(tuple):
+    """PyTorch's ``torch.return_types.max`` and friends: a named pair that prints by field."""
+
+    _fields = ("values", "indices")
+    _name = "max"
+
+    def __new__(cls, values: Tensor, indices: Tensor) -> _ReturnType:
+        return super().__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+    def __repr__(self) -> str:
+        return f"bibun.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+
+def _return_type(name: str) -> type:
+    return type(name, (_ReturnType,), {"_name": name, "__module__": "bibun.return_types"})
+
+
+return_types = namedtuple("return_types", "max min")(_return_type("max"), _return_type("min"))
+
+
+def _select_along_primal(x: Any, axis: int, keepdim: bool, arg: Any) -> tuple:
+    indices = arg(x, axis=axis, keepdims=True)
+    values = np.take_along_axis(x, indices, axis=axis)
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return values, indices
+
+
+def _select_along_vjp(xp: Any, grads: Any, indices: Any, axis: int, keepdim: bool, arg: Any, shape: tuple = ()) -> Any:
+    g = grads[0]
+    idx = indices if keepdim else np.expand_dims(indices, axis)
+    if not keepdim:
+        g = xp.reshape(g, idx.shape)
+    return xp.index_put_zeros(shape, _along_axis_index(idx, axis), g)
+
+
+def _along_axis_index(idx: np.ndarray, axis: int) -> tuple:
+    """A NumPy fancy index that addresses ``idx`` along ``axis`` (as take_along_axis does)."""
+    grids = list(np.ogrid[tuple(slice(n) for n in idx.shape)])
+    grids[axis] = idx
+    return tuple(grids)
+
+
+def _select_along_op(name: str, grad_fn: str) -> Any:
+    return defop(
+        name, grad_fn, lambda x, axis, keepdim, arg, shape: _select_along_primal(x, axis, keepdim, arg),
+        (_select_along_vjp,), save=lambda arrays, out, params: (out[1],), outputs=2, differentiable_outputs=(0,),
+    )
+
+
+_MAX_DIM = _select_along_op("max_dim", "MaxBackward0")
+_MIN_DIM = _select_along_op("min_dim", "MinBackward0")
+
+
+def _max_or_min(input: Tensor, dim: Any, keepdim: bool, other: Any, which: str) -> Any:
+    if isinstance(dim, Tensor):  # max(a, b) is maximum(a, b)
+        other, dim = dim, None
+    if other is not None:
+        from bibun.ops import elementwise
+
+        return elementwise.maximum(input, other) if which == "max" else elementwise.minimum(input, other)
+    if dim is None:
+        if input._data.size == 0:
+            raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        return apply(_MAX_ALL if which == "max" else _MIN_ALL, (input,), _reduction_params(input, None, False))
+    (axis,) = normalize_dims(dim, input._data.ndim)
+    arg = np.argmax if which == "max" else np.argmin
+    params = {"axis": axis, "keepdim": keepdim, "arg": arg, "shape": input._data.shape}
+    values, indices = apply(_MAX_DIM if which == "max" else _MIN_DIM, (input,), params)
+    return (return_types.max if which == "max" else return_types.min)(values, indices)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+    return _max_or_min(input, dim, keepdim, other, "max")
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+    return _max_or_min(input, dim, keepdim, other, "min")
+
+
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return new_tensor(np.argmax(input._data))
+    return new_tensor(np.argmax(input._data, axis=normalize_dims(dim, input.ndim)[0], keepdims=keepdim))
+
+
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return new_tensor(np.argmin(input._data))
+    return new_tensor(np.argmin(input._data, axis=normalize_dims(dim, input.ndim)[0], keepdims=keepdim))
+
+
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "return_types"]
+_ = NOTHING
