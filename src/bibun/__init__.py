@@ -4,34 +4,10 @@
 mode (``backward``, ``autograd.grad``, ``create_graph``), grad modes, and PyTorch's printing,
 promotion rules and error messages."""
 
-from bibun._dtype import (
-    bool,
-    cdouble,
-    cfloat,
-    complex64,
-    complex128,
-    double,
-    dtype,
-    float,
-    float16,
-    float32,
-    float64,
-    get_default_dtype,
-    half,
-    int,
-    int8,
-    int16,
-    int32,
-    int64,
-    long,
-    set_default_dtype,
-    short,
-    uint8,
+from bibun import (
+    _tensor_methods,  # noqa: F401 - binds operators and methods to Tensor
+    autograd,
 )
-from bibun._printing import set_printoptions
-from bibun._size import Size, device
-from bibun._tensor import Tensor
-from bibun import _tensor_methods  # noqa: F401 - binds operators and methods to Tensor
 from bibun._creation import (
     Generator,
     arange,
@@ -65,9 +41,33 @@ from bibun._creation import (
     zeros,
     zeros_like,
 )
-from bibun.ops import *  # noqa: F403 - the op functions: exp, log, sum, matmul, ...
-from bibun.ops.reduction import return_types
-from bibun import autograd
+from bibun._dtype import (
+    bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from bibun._printing import set_printoptions
+from bibun._size import Size, device
+from bibun._tensor import Tensor
 from bibun.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -76,6 +76,8 @@ from bibun.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from bibun.ops import *  # noqa: F403 - the op functions: exp, log, sum, matmul, ...
+from bibun.ops.reduction import return_types
 
 __version__ = "0.1.0"
 

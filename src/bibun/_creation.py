@@ -64,7 +64,9 @@ def _contains_numpy_float64(data: Any) -> bool:
     return False
 
 
-def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def tensor(
+    data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested sequence, ndarray or tensor)."""
     np_dtype = _dtype.to_numpy_dtype(dtype)
     if isinstance(data, Tensor):
@@ -143,19 +145,27 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return _dtype.to_numpy_dtype(dtype) if dtype is not None else _dtype.get_default_dtype().np
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+def zeros(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None
+) -> Tensor:
     return _finish(np.zeros(_sizes(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+def ones(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None
+) -> Tensor:
     return _finish(np.ones(_sizes(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+def empty(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None, layout: Any = None
+) -> Tensor:
     return _finish(np.empty(_sizes(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     if dtype is None:
         dtype = _dtype.from_numpy_dtype(_dtype.result_type(fill_value))
     return _finish(np.full(_sizes((size,)), fill_value, dtype=_dtype.to_numpy_dtype(dtype)), requires_grad)
@@ -165,23 +175,39 @@ def _like(input: Tensor, dtype: Any) -> np.dtype:
     return _dtype.to_numpy_dtype(dtype) if dtype is not None else input._data.dtype
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def zeros_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, memory_format: Any = None
+) -> Tensor:
     return _finish(np.zeros(input._data.shape, dtype=_like(input, dtype)), requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def ones_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, memory_format: Any = None
+) -> Tensor:
     return _finish(np.ones(input._data.shape, dtype=_like(input, dtype)), requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def empty_like(
+    input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, memory_format: Any = None
+) -> Tensor:
     return _finish(np.empty(input._data.shape, dtype=_like(input, dtype)), requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+def full_like(
+    input: Tensor,
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     return _finish(np.full(input._data.shape, fill_value, dtype=_like(input, dtype)), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     if end is None:
         start, end = 0, start
     values = [x.item() if isinstance(x, Tensor) else x for x in (start, end, step)]
@@ -192,14 +218,20 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
         np_dtype = _dtype.get_default_dtype().np if is_float else np.dtype(np.int64)
     else:
         np_dtype = _dtype.to_numpy_dtype(dtype)
-    return _finish(np.arange(*values, dtype=np.float64 if np_dtype.kind == "f" else None).astype(np_dtype), requires_grad)
+    return _finish(
+        np.arange(*values, dtype=np.float64 if np_dtype.kind == "f" else None).astype(np_dtype), requires_grad
+    )
 
 
-def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
-def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def logspace(
+    start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     return _finish(np.logspace(start, end, steps, base=base).astype(_float_dtype(dtype)), requires_grad)
 
 
@@ -262,17 +294,30 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator)._rng
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     np_dtype = _float_dtype(dtype)
     return _finish(_rng(generator).random(_sizes(size)).astype(np_dtype), requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     np_dtype = _float_dtype(dtype)
     return _finish(_rng(generator).standard_normal(_sizes(size)).astype(np_dtype), requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, generator: Generator | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    *,
+    generator: Generator | None = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     if high is None:
         low, high = 0, low
     np_dtype = _dtype.to_numpy_dtype(dtype) if dtype is not None else np.dtype(np.int64)
@@ -292,8 +337,12 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(_rng(generator).permutation(n).astype(_dtype.to_numpy_dtype(dtype) if dtype else np.int64), requires_grad)
+    return _finish(
+        _rng(generator).permutation(n).astype(_dtype.to_numpy_dtype(dtype) if dtype else np.int64), requires_grad
+    )
 
 
-def normal(mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), *, generator: Generator | None = None) -> Tensor:
+def normal(
+    mean: float = 0.0, std: float = 1.0, size: Sequence[int] = (), *, generator: Generator | None = None
+) -> Tensor:
     return new_tensor(_rng(generator).normal(mean, std, size=_sizes((size,))).astype(_dtype.get_default_dtype().np))

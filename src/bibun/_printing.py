@@ -44,7 +44,12 @@ def set_printoptions(
         PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 2, 1000, 2, 80
     elif profile == "full":
         PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, math.inf, 3, 80
-    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems), ("linewidth", linewidth)):
+    for name, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
         if value is not None:
             setattr(PRINT_OPTS, name, value)
     PRINT_OPTS.sci_mode = sci_mode
@@ -143,7 +148,10 @@ def _array_str(values: np.ndarray, indent: int, summarize: bool, formatter: _For
     if summarize and values.shape[0] > 2 * edge:
         slices = [_array_str(values[i], indent + 1, summarize, formatter) for i in range(edge)]
         slices.append("...")
-        slices += [_array_str(values[i], indent + 1, summarize, formatter) for i in range(values.shape[0] - edge, values.shape[0])]
+        slices += [
+            _array_str(values[i], indent + 1, summarize, formatter)
+            for i in range(values.shape[0] - edge, values.shape[0])
+        ]
     else:
         slices = [_array_str(values[i], indent + 1, summarize, formatter) for i in range(values.shape[0])]
     return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(slices) + "]"

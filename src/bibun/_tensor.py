@@ -92,7 +92,9 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{value.dtype!r}' to a tensor with dtype "
@@ -136,7 +138,13 @@ class Tensor:
 
         return grad_accumulator(self)._register_tensor_hook(0, hook)
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None) -> None:
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (or only ``inputs``')."""
         from bibun.autograd.engine import backward
 
@@ -219,7 +227,9 @@ class Tensor:
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
-            return {"float32": "bibun.FloatTensor", "float64": "bibun.DoubleTensor", "int64": "bibun.LongTensor"}.get(str(self._data.dtype), "bibun.Tensor")
+            return {"float32": "bibun.FloatTensor", "float64": "bibun.DoubleTensor", "int64": "bibun.LongTensor"}.get(
+                str(self._data.dtype), "bibun.Tensor"
+            )
         return self.to(dtype)
 
     def float(self) -> Tensor:
@@ -349,7 +359,9 @@ class Tensor:
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if self._grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment."
+            )
         out = new_tensor(self._data.copy(), self._requires_grad)
         if self._grad is not None:
             out._grad = self._grad.__deepcopy__(memo)
@@ -367,7 +379,9 @@ class Tensor:
             if self._requires_grad and self._grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             if base is not None and base._requires_grad and base._grad_fn is None:
-                raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+                raise RuntimeError(
+                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                )
 
     def zero_(self) -> Tensor:
         return self.fill_(0)

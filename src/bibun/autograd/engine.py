@@ -42,7 +42,9 @@ def _as_tuple(x: Any) -> tuple:
 def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> list:
     """Validate the outputs and their seed gradients: ``[(node, output_nr, grad)]``."""
     if grad_outputs and len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad requires one gradient per output: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+        raise RuntimeError(
+            f"grad requires one gradient per output: got {len(grad_outputs)} gradients for {len(outputs)} outputs"
+        )
     roots = []
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
@@ -75,7 +77,9 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> 
 
 def _target_key(t: Tensor, index: int) -> tuple:
     if not isinstance(t, Tensor):
-        raise TypeError(f"expected the inputs to differentiate with respect to to be Tensors, got {type(t).__name__} at index {index}")
+        raise TypeError(
+            f"expected the inputs to differentiate with respect to to be Tensors, got {type(t).__name__} at index {index}"
+        )
     if not t._requires_grad:
         raise RuntimeError("One of the differentiated Tensors does not require grad")
     if t._grad_fn is None:

@@ -37,9 +37,27 @@ def _zeros_like(x: Any) -> Any:
 
 # The Tensor-side namespace: the same names as _xp.NUMPY, each a recorded bibun op.
 _xp.TENSOR.__dict__.update(
-    exp=exp, log=log, sin=sin, cos=cos, tan=tan, tanh=tanh, sqrt=sqrt, abs=abs, sign=sign,  # noqa: F405
-    sigmoid=sigmoid, where=_where, sum_to=sum_to_size, broadcast_to=broadcast_to, reshape=reshape,  # noqa: F405
-    permute=_permute, swapaxes=transpose, matmul=matmul, sum=_sum, zeros_like=_zeros_like,  # noqa: F405
-    astype=to_dtype, index_put_zeros=index_put_zeros, maximum=maximum,
+    exp=exp,
+    log=log,
+    sin=sin,
+    cos=cos,
+    tan=tan,
+    tanh=tanh,
+    sqrt=sqrt,
+    abs=abs,
+    sign=sign,  # noqa: F405
+    sigmoid=sigmoid,
+    where=_where,
+    sum_to=sum_to_size,
+    broadcast_to=broadcast_to,
+    reshape=reshape,  # noqa: F405
+    permute=_permute,
+    swapaxes=transpose,
+    matmul=matmul,
+    sum=_sum,
+    zeros_like=_zeros_like,  # noqa: F405
+    astype=to_dtype,
+    index_put_zeros=index_put_zeros,
+    maximum=maximum,
 )
 _ = (OPS, apply, defop, getitem, normalize_dim, normalize_dims)

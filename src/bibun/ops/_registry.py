@@ -27,13 +27,40 @@ NOTHING, INPUTS, OUTPUT, INPUTS_AND_OUTPUT = "nothing", "inputs", "output", "inp
 
 OPS: dict[str, OpDef] = {}
 
+# Forward-mode AD (autograd/forward_ad.py) puts its tangent-propagation function here while a
+# dual level is open: ``hook(op, args, arrays, params, results, out)``. One check per op.
+forward_hook: list[Any] = [None]
+
 
 class OpDef:
     """One op's entry in the table."""
 
-    __slots__ = ("name", "grad_fn", "primal", "vjp", "jvp", "save", "view", "outputs", "differentiable_outputs", "node_cls", "__weakref__")
+    __slots__ = (
+        "name",
+        "grad_fn",
+        "primal",
+        "vjp",
+        "jvp",
+        "save",
+        "view",
+        "outputs",
+        "differentiable_outputs",
+        "node_cls",
+        "__weakref__",
+    )
 
-    def __init__(self, name: str, grad_fn: str, primal: Callable[..., Any], vjp: tuple, jvp: Any, save: Any, view: bool, outputs: int, differentiable_outputs: tuple[int, ...] | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        grad_fn: str,
+        primal: Callable[..., Any],
+        vjp: tuple,
+        jvp: Any,
+        save: Any,
+        view: bool,
+        outputs: int,
+        differentiable_outputs: tuple[int, ...] | None,
+    ) -> None:
         self.name = name
         self.grad_fn = grad_fn
         self.primal = primal
@@ -113,14 +140,21 @@ def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: n
             _make_view(result, args[0])
         if record:
             _record(op, args, arrays, params, (result,), out)
+        if forward_hook[0] is not None:
+            forward_hook[0](op, args, arrays, params, (result,), out)
         return result
-    results = tuple(new_tensor(o, record and (op.differentiable_outputs is None or i in op.differentiable_outputs)) for i, o in enumerate(out))
+    results = tuple(
+        new_tensor(o, record and (op.differentiable_outputs is None or i in op.differentiable_outputs))
+        for i, o in enumerate(out)
+    )
     for i, r in enumerate(results):
         r._output_nr = i
         if op.view:
             _make_view(r, args[0])
     if record:
         _record(op, args, arrays, params, results, out)
+    if forward_hook[0] is not None:
+        forward_hook[0](op, args, arrays, params, results, out)
     return results
 
 
@@ -232,7 +266,9 @@ def _raise_modified(node: Node, tensor: Tensor | None, expected: int, output: Sa
     else:
         data, version = tensor._data, _version(tensor)
         what = f"output {tensor._output_nr} of {tensor._grad_fn.name()}" if tensor._grad_fn is not None else "a leaf"
-    type_name = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor"}.get(str(data.dtype), "Tensor")
+    type_name = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor"}.get(
+        str(data.dtype), "Tensor"
+    )
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[bibun.{type_name} [{', '.join(map(str, data.shape))}]], which is {what}, is at version {version}; "

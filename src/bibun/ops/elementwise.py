@@ -10,8 +10,8 @@ import numpy as np
 
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
-from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, NOTHING, OUTPUT, apply, defop
-from bibun.ops._xp import NUMPY, precise
+from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, OUTPUT, apply, defop
+from bibun.ops._xp import NUMPY
 
 ndarray = np.ndarray
 _SCALARS = (int, float, bool, complex, np.number, np.bool_)
@@ -54,7 +54,9 @@ def _check_broadcast(sa: tuple, sb: tuple) -> None:
         x, y = sa[-i], sb[-i]
         if x != y and x != 1 and y != 1:
             dim = max(len(sa), len(sb)) - i
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {dim}")
+            raise RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {dim}"
+            )
 
 
 def _operator(fn: Any) -> Any:
@@ -73,21 +75,40 @@ def _operator(fn: Any) -> Any:
 # --- arithmetic ---------------------------------------------------------------------------
 ADD = defop("add", "AddBackward0", np.add, (lambda xp, g: g, lambda xp, g: g), jvp=ELEMENTWISE)
 ADD_SCALED = defop(
-    "add_scaled", "AddBackward0", lambda a, b, alpha: a + alpha * b,
-    (lambda xp, g, alpha: g, lambda xp, g, alpha: g * alpha), jvp=ELEMENTWISE,
+    "add_scaled",
+    "AddBackward0",
+    lambda a, b, alpha: a + alpha * b,
+    (lambda xp, g, alpha: g, lambda xp, g, alpha: g * alpha),
+    jvp=ELEMENTWISE,
 )
 SUB = defop("sub", "SubBackward0", np.subtract, (lambda xp, g: g, lambda xp, g: -g), jvp=ELEMENTWISE)
 RSUB = defop("rsub", "RsubBackward1", lambda a, b: b - a, (lambda xp, g: -g, lambda xp, g: g), jvp=ELEMENTWISE)
-MUL = defop("mul", "MulBackward0", np.multiply, (lambda xp, g, a, b: g * b, lambda xp, g, a, b: g * a), save=INPUTS, jvp=ELEMENTWISE)
+MUL = defop(
+    "mul",
+    "MulBackward0",
+    np.multiply,
+    (lambda xp, g, a, b: g * b, lambda xp, g, a, b: g * a),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
+)
 DIV = defop(
-    "div", "DivBackward0", np.true_divide,
-    (lambda xp, g, a, b: g / b, lambda xp, g, a, b: -g * a / (b * b)), save=INPUTS, jvp=ELEMENTWISE,
+    "div",
+    "DivBackward0",
+    np.true_divide,
+    (lambda xp, g, a, b: g / b, lambda xp, g, a, b: -g * a / (b * b)),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
 )
 # Rounded division is piecewise constant: its gradient is zero wherever it exists.
-_DIV_FLOOR = defop("div_floor", "DivBackward1", np.floor_divide, (lambda xp, g: g * 0, lambda xp, g: g * 0), jvp=ELEMENTWISE)
+_DIV_FLOOR = defop(
+    "div_floor", "DivBackward1", np.floor_divide, (lambda xp, g: g * 0, lambda xp, g: g * 0), jvp=ELEMENTWISE
+)
 _DIV_TRUNC = defop(
-    "div_trunc", "DivBackward1", lambda a, b: np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False),
-    (lambda xp, g: g * 0, lambda xp, g: g * 0), jvp=ELEMENTWISE,
+    "div_trunc",
+    "DivBackward1",
+    lambda a, b: np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False),
+    (lambda xp, g: g * 0, lambda xp, g: g * 0),
+    jvp=ELEMENTWISE,
 )
 NEG = defop("neg", "NegBackward0", np.negative, (lambda xp, g: -g,), jvp=ELEMENTWISE)
 
@@ -108,10 +129,16 @@ def _pow_exponent_vjp(xp: Any, g: Any, a: Any, b: Any, out: Any) -> Any:
 
 
 POW = defop("pow", "PowBackward0", np.power, (_pow_tensor_scalar_vjp, None), save=INPUTS, jvp=ELEMENTWISE)
-POW_TENSOR = defop("pow_tensor", "PowBackward1", np.power, (_pow_base_vjp, _pow_exponent_vjp), save=INPUTS_AND_OUTPUT, jvp=ELEMENTWISE)
+POW_TENSOR = defop(
+    "pow_tensor", "PowBackward1", np.power, (_pow_base_vjp, _pow_exponent_vjp), save=INPUTS_AND_OUTPUT, jvp=ELEMENTWISE
+)
 RPOW = defop(
-    "rpow", "PowBackward2", lambda exponent, base: np.power(base, exponent),
-    (lambda xp, g, exponent, base, out: g * out * float(np.log(base)), None), save=INPUTS_AND_OUTPUT, jvp=ELEMENTWISE,
+    "rpow",
+    "PowBackward2",
+    lambda exponent, base: np.power(base, exponent),
+    (lambda xp, g, exponent, base, out: g * out * float(np.log(base)), None),
+    save=INPUTS_AND_OUTPUT,
+    jvp=ELEMENTWISE,
 )
 
 
@@ -144,7 +171,9 @@ multiply = mul
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+            )
         return _binary(_DIV_FLOOR if rounding_mode == "floor" else _DIV_TRUNC, _as_operand(input), _as_operand(other))
     return _binary(DIV, _as_operand(input), _as_operand(other), true_division=True)
 
@@ -214,8 +243,22 @@ sigmoid = _unary("sigmoid", "SigmoidBackward0", NUMPY.sigmoid, lambda xp, g, out
 sqrt = _unary("sqrt", "SqrtBackward0", np.sqrt, lambda xp, g, out: g / (2 * out), OUTPUT)
 abs = _unary("abs", "AbsBackward0", np.abs, lambda xp, g, x: g * xp.sign(x), INPUTS)  # noqa: A001
 absolute = abs
-RECIPROCAL = defop("reciprocal", "ReciprocalBackward0", np.reciprocal, (lambda xp, g, out: -g * out * out,), save=OUTPUT, jvp=ELEMENTWISE)
-_RELU = defop("relu", "ReluBackward0", lambda x: np.maximum(x, 0), (lambda xp, g, out: xp.where(out > 0, g, 0.0),), save=OUTPUT, jvp=ELEMENTWISE)
+RECIPROCAL = defop(
+    "reciprocal",
+    "ReciprocalBackward0",
+    np.reciprocal,
+    (lambda xp, g, out: -g * out * out,),
+    save=OUTPUT,
+    jvp=ELEMENTWISE,
+)
+_RELU = defop(
+    "relu",
+    "ReluBackward0",
+    lambda x: np.maximum(x, 0),
+    (lambda xp, g, out: xp.where(out > 0, g, 0.0),),
+    save=OUTPUT,
+    jvp=ELEMENTWISE,
+)
 
 
 _SIGN = defop("sign", "SignBackward0", np.sign, (lambda xp, g: g * 0,), jvp=ELEMENTWISE)
@@ -235,12 +278,20 @@ def _minimum_vjp(xp: Any, g: Any, a: Any, b: Any) -> Any:
 
 
 _MAXIMUM = defop(
-    "maximum", "MaximumBackward0", np.maximum,
-    (_maximum_vjp, lambda xp, g, a, b: _maximum_vjp(xp, g, b, a)), save=INPUTS, jvp=ELEMENTWISE,
+    "maximum",
+    "MaximumBackward0",
+    np.maximum,
+    (_maximum_vjp, lambda xp, g, a, b: _maximum_vjp(xp, g, b, a)),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
 )
 _MINIMUM = defop(
-    "minimum", "MinimumBackward0", np.minimum,
-    (_minimum_vjp, lambda xp, g, a, b: _minimum_vjp(xp, g, b, a)), save=INPUTS, jvp=ELEMENTWISE,
+    "minimum",
+    "MinimumBackward0",
+    np.minimum,
+    (_minimum_vjp, lambda xp, g, a, b: _minimum_vjp(xp, g, b, a)),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
 )
 
 
@@ -265,7 +316,9 @@ def _comparison(ufunc: np.ufunc) -> Any:
     def compare(input: Any, other: Any) -> Tensor:
         a, b = _as_operand(input), _as_operand(other)
         if b is None or a is None:
-            raise TypeError(f"{ufunc.__name__}(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
+            raise TypeError(
+                f"{ufunc.__name__}(): argument 'other' must be Tensor or Number, not {type(other).__name__}"
+            )
         return new_tensor(ufunc(getattr(a, "_data", a), getattr(b, "_data", b)))
 
     compare.__name__ = ufunc.__name__
@@ -286,14 +339,21 @@ def logical_not(input: Tensor) -> Tensor:
     return new_tensor(np.logical_not(input._data))
 
 
-logical_and, logical_or, logical_xor = _comparison(np.logical_and), _comparison(np.logical_or), _comparison(np.logical_xor)
+logical_and, logical_or, logical_xor = (
+    _comparison(np.logical_and),
+    _comparison(np.logical_or),
+    _comparison(np.logical_xor),
+)
 
 
 # --- where --------------------------------------------------------------------------------
 _WHERE = defop(
-    "where", "WhereBackward0", np.where,
+    "where",
+    "WhereBackward0",
+    np.where,
     (None, lambda xp, g, cond: xp.where(cond, g, 0.0), lambda xp, g, cond: xp.where(cond, 0.0, g)),
-    save=lambda arrays, out, params: (arrays[0],), jvp=ELEMENTWISE,
+    save=lambda arrays, out, params: (arrays[0],),
+    jvp=ELEMENTWISE,
 )
 
 
@@ -307,8 +367,12 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
 
 
 _CLAMP = defop(
-    "clamp", "ClampBackward1", lambda x, min, max: np.clip(x, min, max),
-    (lambda xp, g, x, min, max: xp.where(_in_bounds(x, min, max), g, 0.0),), save=INPUTS, jvp=ELEMENTWISE,
+    "clamp",
+    "ClampBackward1",
+    lambda x, min, max: np.clip(x, min, max),
+    (lambda xp, g, x, min, max: xp.where(_in_bounds(x, min, max), g, 0.0),),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
 )
 
 
@@ -331,8 +395,51 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
 clip = clamp
 
 __all__ = [
-    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "neg", "negative",
-    "reciprocal", "pow", "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "sqrt", "abs", "absolute",
-    "relu", "square", "sign", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
-    "not_equal", "equal", "logical_not", "logical_and", "logical_or", "logical_xor", "where", "clamp", "clip",
+    "add",
+    "sub",
+    "subtract",
+    "rsub",
+    "mul",
+    "multiply",
+    "div",
+    "divide",
+    "true_divide",
+    "neg",
+    "negative",
+    "reciprocal",
+    "pow",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sigmoid",
+    "sqrt",
+    "abs",
+    "absolute",
+    "relu",
+    "square",
+    "sign",
+    "maximum",
+    "minimum",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "not_equal",
+    "equal",
+    "logical_not",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "where",
+    "clamp",
+    "clip",
 ]

@@ -53,8 +53,12 @@ def _check_inner(a: Tensor, b: Tensor) -> None:
         if len(sa) == 2 and len(sb) == 2:
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})")
         if len(sa) == 1 and len(sb) == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of elements, but got {sa[0]} and {sb[0]} elements respectively")
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: {list(sa[:-1])} but got: {list(sb)}.")
+            raise RuntimeError(
+                f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same number of elements, but got {sa[0]} and {sb[0]} elements respectively"
+            )
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: {list(sa[:-1])} but got: {list(sb)}."
+        )
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -72,7 +76,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if input._data.ndim != 2 or mat2._data.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     return matmul(input, mat2)
 
 
@@ -88,7 +92,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if input._data.ndim != 3 or mat2._data.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     _check_inner(input, mat2)
     return _binary(_BMM, input, mat2)
 

@@ -83,7 +83,9 @@ _TORCH_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": 
 
 
 # --- max / min over everything, amax / amin: ties share the gradient evenly -------------------
-def _extreme_vjp(xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple) -> Any:
+def _extreme_vjp(
+    xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple
+) -> Any:
     out_kept = out if keepdims else xp.reshape(out, kept_shape)
     mask = x == out_kept
     count = xp.sum(mask, axis, True)
@@ -92,8 +94,12 @@ def _extreme_vjp(xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool,
 
 def _extreme_op(name: str, grad_fn: str, reducer: Any) -> Any:
     return defop(
-        name, grad_fn, lambda x, axis, keepdims, shape, kept_shape: reducer(x, axis=axis, keepdims=keepdims),
-        (_extreme_vjp,), save=INPUTS_AND_OUTPUT, jvp=None,
+        name,
+        grad_fn,
+        lambda x, axis, keepdims, shape, kept_shape: reducer(x, axis=axis, keepdims=keepdims),
+        (_extreme_vjp,),
+        save=INPUTS_AND_OUTPUT,
+        jvp=None,
     )
 
 
@@ -160,8 +166,13 @@ def _along_axis_index(idx: np.ndarray, axis: int) -> tuple:
 
 def _select_along_op(name: str, grad_fn: str) -> Any:
     return defop(
-        name, grad_fn, lambda x, axis, keepdim, arg, shape: _select_along_primal(x, axis, keepdim, arg),
-        (_select_along_vjp,), save=lambda arrays, out, params: (out[1],), outputs=2, differentiable_outputs=(0,),
+        name,
+        grad_fn,
+        lambda x, axis, keepdim, arg, shape: _select_along_primal(x, axis, keepdim, arg),
+        (_select_along_vjp,),
+        save=lambda arrays, out, params: (out[1],),
+        outputs=2,
+        differentiable_outputs=(0,),
     )
 
 
@@ -178,7 +189,9 @@ def _max_or_min(input: Tensor, dim: Any, keepdim: bool, other: Any, which: str) 
         return elementwise.maximum(input, other) if which == "max" else elementwise.minimum(input, other)
     if dim is None:
         if input._data.size == 0:
-            raise RuntimeError(f"{which}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+            raise RuntimeError(
+                f"{which}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+            )
         return apply(_MAX_ALL if which == "max" else _MIN_ALL, (input,), _reduction_params(input, None, False))
     (axis,) = normalize_dims(dim, input._data.ndim)
     arg = np.argmax if which == "max" else np.argmin
@@ -207,5 +220,5 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return new_tensor(np.argmin(input._data, axis=normalize_dims(dim, input.ndim)[0], keepdims=keepdim))
 
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "return_types"]
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin"]
 _ = NOTHING

@@ -56,8 +56,12 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 
 _VIEW = defop(
-    "view", "ViewBackward0", lambda x, shape, in_shape: x.reshape(shape),
-    (lambda xp, g, shape, in_shape: xp.reshape(g, in_shape),), jvp=LINEAR, view=True,
+    "view",
+    "ViewBackward0",
+    lambda x, shape, in_shape: x.reshape(shape),
+    (lambda xp, g, shape, in_shape: xp.reshape(g, in_shape),),
+    jvp=LINEAR,
+    view=True,
 )
 
 
@@ -88,12 +92,20 @@ def _inverse_permutation(axes: tuple) -> tuple:
 
 
 _PERMUTE = defop(
-    "permute", "PermuteBackward0", lambda x, axes: x.transpose(axes),
-    (lambda xp, g, axes: xp.permute(g, _inverse_permutation(axes)),), jvp=LINEAR, view=True,
+    "permute",
+    "PermuteBackward0",
+    lambda x, axes: x.transpose(axes),
+    (lambda xp, g, axes: xp.permute(g, _inverse_permutation(axes)),),
+    jvp=LINEAR,
+    view=True,
 )
 _TRANSPOSE = defop(
-    "transpose", "TransposeBackward0", lambda x, dim0, dim1: x.swapaxes(dim0, dim1),
-    (lambda xp, g, dim0, dim1: xp.swapaxes(g, dim0, dim1),), jvp=LINEAR, view=True,
+    "transpose",
+    "TransposeBackward0",
+    lambda x, dim0, dim1: x.swapaxes(dim0, dim1),
+    (lambda xp, g, dim0, dim1: xp.swapaxes(g, dim0, dim1),),
+    jvp=LINEAR,
+    view=True,
 )
 _T = defop("t", "TBackward0", lambda x: x.T, (lambda xp, g: xp.permute(g, None),), jvp=LINEAR, view=True)
 
@@ -135,8 +147,12 @@ def _mT_property(input: Tensor) -> Tensor:
 
 
 _UNSQUEEZE = defop(
-    "unsqueeze", "UnsqueezeBackward0", lambda x, dim: np.expand_dims(x, dim),
-    (lambda xp, g, dim: xp.reshape(g, _squeezed_shape(g.shape, (dim,))),), jvp=LINEAR, view=True,
+    "unsqueeze",
+    "UnsqueezeBackward0",
+    lambda x, dim: np.expand_dims(x, dim),
+    (lambda xp, g, dim: xp.reshape(g, _squeezed_shape(g.shape, (dim,))),),
+    jvp=LINEAR,
+    view=True,
 )
 
 
@@ -150,8 +166,12 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 def _squeeze_op(name: str, grad_fn: str) -> Any:
     return defop(
-        name, grad_fn, lambda x, dims, in_shape: x.reshape(_squeezed_shape(x.shape, dims)),
-        (lambda xp, g, dims, in_shape: xp.reshape(g, in_shape),), jvp=LINEAR, view=True,
+        name,
+        grad_fn,
+        lambda x, dims, in_shape: x.reshape(_squeezed_shape(x.shape, dims)),
+        (lambda xp, g, dims, in_shape: xp.reshape(g, in_shape),),
+        jvp=LINEAR,
+        view=True,
     )
 
 
@@ -171,8 +191,12 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
 
 
 _EXPAND = defop(
-    "expand", "ExpandBackward0", lambda x, shape: np.broadcast_to(x, shape),
-    (lambda xp, g, shape: g,), jvp=LINEAR, view=True,  # the engine sums the gradient back to x's shape
+    "expand",
+    "ExpandBackward0",
+    lambda x, shape: np.broadcast_to(x, shape),
+    (lambda xp, g, shape: g,),
+    jvp=LINEAR,
+    view=True,  # the engine sums the gradient back to x's shape
 )
 
 
@@ -207,8 +231,11 @@ def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 _SUM_TO = defop(
-    "sum_to_size", "SumBackward1", lambda x, shape: _sum_to(x, shape),
-    (lambda xp, g, shape, in_shape=None: xp.broadcast_to(g, in_shape),), jvp=LINEAR,
+    "sum_to_size",
+    "SumBackward1",
+    lambda x, shape, in_shape: _sum_to(x, shape),
+    (lambda xp, g, shape, in_shape=None: xp.broadcast_to(g, in_shape),),
+    jvp=LINEAR,
 )
 
 
@@ -228,8 +255,11 @@ def _sum_to(x: ndarray, shape: tuple, in_shape: tuple = ()) -> ndarray:
 # --- copies ---------------------------------------------------------------------------------
 _CLONE = defop("clone", "CloneBackward0", lambda x: x.copy(), (lambda xp, g: g,), jvp=LINEAR)
 _TO_COPY = defop(
-    "to_dtype", "ToCopyBackward0", lambda x, dtype, in_dtype: x.astype(dtype),
-    (lambda xp, g, dtype, in_dtype: xp.astype(g, in_dtype),), jvp=LINEAR,
+    "to_dtype",
+    "ToCopyBackward0",
+    lambda x, dtype, in_dtype: x.astype(dtype),
+    (lambda xp, g, dtype, in_dtype: xp.astype(g, in_dtype),),
+    jvp=LINEAR,
 )
 
 
@@ -252,23 +282,35 @@ def to_dtype(input: Tensor, dtype: Any) -> Tensor:
 
 # --- indexing -------------------------------------------------------------------------------
 _SELECT = defop(
-    "select", "SelectBackward0", lambda x, dim, index, in_shape: x[(slice(None),) * dim + (index,)],
+    "select",
+    "SelectBackward0",
+    lambda x, dim, index, in_shape: x[(slice(None),) * dim + (index,)],
     (lambda xp, g, dim, index, in_shape: xp.index_put_zeros(in_shape, (slice(None),) * dim + (index,), g),),
-    jvp=LINEAR, view=True,
+    jvp=LINEAR,
+    view=True,
 )
 _SLICE = defop(
-    "slice", "SliceBackward0", lambda x, dim, slc, in_shape: x[(slice(None),) * dim + (slc,)],
+    "slice",
+    "SliceBackward0",
+    lambda x, dim, slc, in_shape: x[(slice(None),) * dim + (slc,)],
     (lambda xp, g, dim, slc, in_shape: xp.index_put_zeros(in_shape, (slice(None),) * dim + (slc,), g),),
-    jvp=LINEAR, view=True,
+    jvp=LINEAR,
+    view=True,
 )
 _ALIAS = defop("alias", "AliasBackward0", lambda x: x.view(), (lambda xp, g: g,), jvp=LINEAR, view=True)
 _INDEX = defop(
-    "index", "IndexBackward0", lambda x, index, in_shape: x[index],
-    (lambda xp, g, index, in_shape: xp.index_put_zeros(in_shape, index, g),), jvp=LINEAR,
+    "index",
+    "IndexBackward0",
+    lambda x, index, in_shape: x[index],
+    (lambda xp, g, index, in_shape: xp.index_put_zeros(in_shape, index, g),),
+    jvp=LINEAR,
 )
 _INDEX_PUT_ZEROS = defop(
-    "index_put_zeros", "IndexPutBackward0", lambda g, shape, index: _index_put(shape, index, g),
-    (lambda xp, gg, shape, index: _index(xp, gg, index),), jvp=LINEAR,
+    "index_put_zeros",
+    "IndexPutBackward0",
+    lambda g, shape, index: _index_put(shape, index, g),
+    (lambda xp, gg, shape, index: _index(xp, gg, index),),
+    jvp=LINEAR,
 )
 
 
@@ -329,7 +371,9 @@ def getitem(input: Tensor, index: Any) -> Tensor:
                 step = item.step if item.step is not None else 1
                 if step <= 0:
                     raise ValueError("step must be greater than zero")
-                result = apply(_SLICE, (result,), {"dim": dim, "slc": slice(*item.indices(size)), "in_shape": result._data.shape})
+                result = apply(
+                    _SLICE, (result,), {"dim": dim, "slc": slice(*item.indices(size)), "in_shape": result._data.shape}
+                )
                 changed = True
             dim += 1
         else:
@@ -365,7 +409,9 @@ def _first_dtype(grads: Any) -> Any:
     return None
 
 
-_UNBIND = defop("unbind", "UnbindBackward0", lambda x, dim, shape: _unbind_primal(x, dim), (_unbind_vjp,), outputs=-1, view=True)
+_UNBIND = defop(
+    "unbind", "UnbindBackward0", lambda x, dim, shape: _unbind_primal(x, dim), (_unbind_vjp,), outputs=-1, view=True
+)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
@@ -404,7 +450,8 @@ concat = concatenate = cat
 
 
 _STACK_RULES = tuple(
-    (lambda i: lambda xp, g, dim: g[(slice(None),) * dim + (i,)] if type(g) is ndarray else select(g, dim, i))(i) for i in range(256)
+    (lambda i: lambda xp, g, dim: g[(slice(None),) * dim + (i,)] if type(g) is ndarray else select(g, dim, i))(i)
+    for i in range(256)
 )
 _STACK = defop("stack", "StackBackward0", lambda *arrays, dim: np.stack(arrays, axis=dim), _STACK_RULES, jvp=LINEAR)
 
@@ -414,7 +461,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     shapes = {t._data.shape for t in tensors}
     if len(shapes) > 1:
         a, b = (t._data.shape for t in tensors[:2]) if len(tensors) > 1 else (None, None)
-        raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(a)} at entry 0 and {list(b)} at entry 1")
+        raise RuntimeError(
+            f"stack expects each tensor to be equal size, but got {list(a)} at entry 0 and {list(b)} at entry 1"
+        )
     if len(tensors) > len(_STACK_RULES):
         return cat([unsqueeze(t, dim) for t in tensors], dim)
     dim = normalize_dim(dim, tensors[0]._data.ndim + 1)
@@ -426,8 +475,27 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 
 __all__ = [
-    "reshape", "view", "flatten", "permute", "transpose", "swapaxes", "swapdims", "t", "unsqueeze", "squeeze",
-    "expand", "expand_as", "broadcast_to", "sum_to_size", "clone", "contiguous", "unbind", "cat", "concat",
-    "concatenate", "stack", "select",
+    "reshape",
+    "view",
+    "flatten",
+    "permute",
+    "transpose",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "unsqueeze",
+    "squeeze",
+    "expand",
+    "expand_as",
+    "broadcast_to",
+    "sum_to_size",
+    "clone",
+    "contiguous",
+    "unbind",
+    "cat",
+    "concat",
+    "concatenate",
+    "stack",
+    "select",
 ]
 _ = NOTHING
