@@ -34,19 +34,23 @@ def _as_operand(x: Any) -> Any:
 def _binary(op: Any, a: Any, b: Any, true_division: bool = False, params: dict | None = None) -> Tensor:
     """Promote as PyTorch does, then apply. Fast path: two tensors of one dtype, or a float
     tensor with a Python number, need no cast."""
-    if isinstance(a, Tensor):
-        da = a._data.dtype
-        if isinstance(b, Tensor):
-            if da is b._data.dtype and not (true_division and da.kind != "f"):
+    try:
+        if isinstance(a, Tensor):
+            da = a._data.dtype
+            if isinstance(b, Tensor):
+                if da is b._data.dtype and not (true_division and da.kind != "f"):
+                    return apply(op, (a, b), params)
+            elif da.kind == "f" and type(b) in (float, int):
                 return apply(op, (a, b), params)
-        elif da.kind == "f" and type(b) in (float, int):
-            return apply(op, (a, b), params)
-    target = _dtype.result_type(a, b)
-    if true_division and target.kind in "biu":
-        target = _dtype.get_default_dtype().np
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.ndim and b._data.ndim:
-        _check_broadcast(a._data.shape, b._data.shape)
-    return apply(op, (a, b), params, dtype=target)
+        target = _dtype.result_type(a, b)
+        if true_division and target.kind in "biu":
+            target = _dtype.get_default_dtype().np
+        return apply(op, (a, b), params, dtype=target)
+    except ValueError:
+        # NumPy refused to broadcast: say it PyTorch's way (checked only on failure: free otherwise).
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            _check_broadcast(a._data.shape, b._data.shape)
+        raise
 
 
 def _check_broadcast(sa: tuple, sb: tuple) -> None:
