@@ -68,6 +68,11 @@ def tensor(
     data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested sequence, ndarray or tensor)."""
+    if type(data) is _float and dtype is None:  # the commonest call (a scalar parameter): no inference needed
+        out = new_tensor(np.array(data, dtype=_dtype.get_default_dtype().np))
+        if requires_grad:
+            out._requires_grad = True
+        return out
     np_dtype = _dtype.to_numpy_dtype(dtype)
     if isinstance(data, Tensor):
         warnings.warn(
