@@ -19,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from bibun.autograd import graph
 
         return graph
+    if name in ("forward_ad", "functional"):
+        import importlib
+
+        return importlib.import_module(f"bibun.autograd.{name}")
     raise AttributeError(f"module 'bibun.autograd' has no attribute {name!r}")

@@ -92,6 +92,15 @@ def _extreme_vjp(
     return xp.where(mask, _expand_back(xp, g, shape, kept_shape) / count, 0.0)
 
 
+def _extreme_jvp(
+    xp: Any, tangents: tuple, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple
+) -> Any:
+    # The mean of the tangent over the tied entries: the transpose of the VJP above.
+    out_kept = out if keepdims else xp.reshape(out, kept_shape)
+    mask = x == out_kept
+    return xp.sum(xp.where(mask, tangents[0], 0.0), axis, keepdims) / xp.sum(mask, axis, keepdims)
+
+
 def _extreme_op(name: str, grad_fn: str, reducer: Any) -> Any:
     return defop(
         name,
@@ -99,7 +108,7 @@ def _extreme_op(name: str, grad_fn: str, reducer: Any) -> Any:
         lambda x, axis, keepdims, shape, kept_shape: reducer(x, axis=axis, keepdims=keepdims),
         (_extreme_vjp,),
         save=INPUTS_AND_OUTPUT,
-        jvp=None,
+        jvp=_extreme_jvp,
     )
 
 
@@ -164,6 +173,13 @@ def _along_axis_index(idx: np.ndarray, axis: int) -> tuple:
     return tuple(grids)
 
 
+def _select_along_jvp(
+    xp: Any, tangents: tuple, indices: Any, axis: int, keepdim: bool, arg: Any, shape: tuple = ()
+) -> tuple:
+    idx = indices if keepdim else np.expand_dims(indices, axis)
+    return (xp.reshape(tangents[0][_along_axis_index(idx, axis)], indices.shape), None)
+
+
 def _select_along_op(name: str, grad_fn: str) -> Any:
     return defop(
         name,
@@ -171,6 +187,7 @@ def _select_along_op(name: str, grad_fn: str) -> Any:
         lambda x, axis, keepdim, arg, shape: _select_along_primal(x, axis, keepdim, arg),
         (_select_along_vjp,),
         save=lambda arrays, out, params: (out[1],),
+        jvp=_select_along_jvp,
         outputs=2,
         differentiable_outputs=(0,),
     )

@@ -410,7 +410,13 @@ def _first_dtype(grads: Any) -> Any:
 
 
 _UNBIND = defop(
-    "unbind", "UnbindBackward0", lambda x, dim, shape: _unbind_primal(x, dim), (_unbind_vjp,), outputs=-1, view=True
+    "unbind",
+    "UnbindBackward0",
+    lambda x, dim, shape: _unbind_primal(x, dim),
+    (_unbind_vjp,),
+    jvp=LINEAR,
+    outputs=-1,
+    view=True,
 )
 
 
