@@ -154,6 +154,41 @@ def test_matches_pytorch(op: OpInfo, sample: Sample, dtype: str) -> None:
     RAN[("pytorch", op.name)] += 1
 
 
+@pytest.mark.parametrize("op,sample", [c for c in DIFF_CASES if c.values[0].forward_mode])
+def test_forward_mode_matches_reverse_mode(op: OpInfo, sample: Sample) -> None:
+    """<J u, v> from forward mode (forward_ad) equals <u, J^T v> from reverse mode
+    (autograd.grad) for random u, v: the op's JVP rule is the transpose of its VJP rules."""
+    import bibun.autograd.forward_ad as fwAD
+
+    arrays = make_inputs(op, sample)
+    positions = _differentiable_positions(op, arrays)
+    rng = np.random.default_rng(4)
+    directions = {i: rng.standard_normal(arrays[i].shape) for i in positions}
+    tensors = _tensors(arrays, positions)
+    outs = _outputs(op.fn(bibun, *tensors))
+    cotangents = [rng.standard_normal(o.shape) for o in outs]
+    grads = bibun.autograd.grad(
+        outs, [tensors[i] for i in positions], [bibun.tensor(v) for v in cotangents], allow_unused=True
+    )
+    reverse = sum(float(np.sum(g.numpy() * directions[i])) for g, i in zip(grads, positions) if g is not None)
+    with fwAD.dual_level():
+        duals = [
+            fwAD.make_dual(bibun.tensor(a), bibun.tensor(directions[i])) if i in directions else bibun.tensor(a)
+            for i, a in enumerate(arrays)
+        ]
+        result = op.fn(bibun, *duals)
+        items = list(result) if isinstance(result, (tuple, list)) else [result]
+        float_outs = [t for t in items if isinstance(t, bibun.Tensor) and t.is_floating_point()]
+        forward = 0.0
+        for o, v in zip(float_outs, cotangents):
+            tangent = fwAD.unpack_dual(o).tangent
+            if tangent is not None:
+                assert tangent.shape == o.shape and tangent.dtype == o.dtype
+                forward += float(np.sum(tangent.numpy() * v))
+    assert forward == pytest.approx(reverse, rel=1e-7, abs=1e-9)
+    RAN[("forward mode", op.name)] += 1
+
+
 def _public_ops() -> set[str]:
     return set(bibun.ops.__all__)
 
