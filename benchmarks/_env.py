@@ -1,0 +1,105 @@
+"""The benchmark process's environment: thread counts pinned to 1, the machine's facts.
+
+``pin_threads_before_import`` must run before NumPy (or anything importing it) is loaded:
+BLAS libraries read their thread count once, at load time. ``pin_threads_after_import``
+then applies threadpoolctl's limit and PyTorch's settings, and ``describe`` reports what is
+in force, so every printed number says under which conditions it was taken."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+from typing import Any
+
+_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+# Some machines set these for old OpenBLAS builds; they force a generic kernel on a current
+# one. Unset together, in this process only, so NumPy picks its kernel for this processor.
+_OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+_notes: list[str] = []
+_limiter: Any = None  # threadpoolctl's limiter, kept alive for the whole run
+
+
+def pin_threads_before_import() -> None:
+    if "numpy" in sys.modules:
+        _notes.append("numpy was imported before the thread variables were set: BLAS may not be pinned")
+    for name in _THREAD_VARIABLES:
+        os.environ[name] = "1"
+    removed = [f"{name}={os.environ.pop(name)}" for name in _OPENBLAS_OVERRIDES if name in os.environ]
+    if removed:
+        _notes.append("unset for this process: " + ", ".join(removed))
+
+
+def pin_threads_after_import(torch: Any | None) -> None:
+    global _limiter
+    try:
+        from threadpoolctl import threadpool_limits
+
+        _limiter = threadpool_limits(limits=1)
+    except ImportError:
+        _notes.append("threadpoolctl not installed: BLAS pinned by environment variables only")
+    if torch is not None:
+        torch.set_num_threads(1)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # only settable before PyTorch's first parallel work
+            pass
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _threadpools() -> list[str]:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ["(threadpoolctl not installed: kernels unknown)"]
+    lines = []
+    for pool in threadpool_info():
+        arch = pool.get("architecture")
+        lines.append(
+            f"{pool['internal_api']} {pool.get('version') or ''} threads={pool['num_threads']}"
+            + (f" kernel={arch}" if arch else "")
+            + f" ({os.path.basename(pool['filepath'])})"
+        )
+    return lines
+
+
+def describe(libs: dict[str, Any]) -> list[str]:
+    """The machine and library facts, one per line."""
+    import numpy as np
+
+    lines = [
+        f"machine: {_cpu_model()}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}",
+        f"python: {platform.python_implementation()} {platform.python_version()}",
+        f"numpy: {np.__version__}",
+    ]
+    for name, lib in libs.items():
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = getattr(lib.module, "__version__", "?")
+        lines.append(f"{name}: {version}")
+    if "torch" in libs:
+        torch = libs["torch"].module
+        lines.append(f"torch threads: intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()}")
+    lines.append("thread variables: " + " ".join(f"{n}={os.environ.get(n)}" for n in _THREAD_VARIABLES))
+    lines.extend("thread pool: " + p for p in _threadpools())
+    lines.extend("note: " + n for n in _notes)
+    return lines
