@@ -10,13 +10,15 @@ from bibun.ops.elementwise import *  # noqa: F403
 from bibun.ops.elementwise import __all__ as _elementwise_all
 from bibun.ops.linalg import *  # noqa: F403
 from bibun.ops.linalg import __all__ as _linalg_all
+from bibun.ops.linalg_decomp import *  # noqa: F403
+from bibun.ops.linalg_decomp import __all__ as _linalg_decomp_all
 from bibun.ops.reduction import *  # noqa: F403
 from bibun.ops.reduction import __all__ as _reduction_all
 from bibun.ops.shape import *  # noqa: F403
 from bibun.ops.shape import __all__ as _shape_all
 from bibun.ops.shape import getitem, index_put_zeros, normalize_dim, normalize_dims, to_dtype
 
-__all__ = [*_elementwise_all, *_linalg_all, *_reduction_all, *_shape_all]
+__all__ = [*_elementwise_all, *_linalg_all, *_linalg_decomp_all, *_reduction_all, *_shape_all]
 
 
 def _sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:

@@ -1,0 +1,56 @@
+"""``bibun.linalg``: PyTorch's ``torch.linalg`` names (docs/linalg.md). The ops themselves are
+declared in bibun/ops/linalg.py and bibun/ops/linalg_decomp.py; vector_norm in
+bibun/ops/reduction.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bibun.ops.linalg import diagonal as _diagonal
+from bibun.ops.linalg import matmul, tensordot
+from bibun.ops.linalg_decomp import (
+    LinAlgError,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    matrix_norm,
+    norm,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
+
+
+def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    from bibun.ops import reduction
+
+    return reduction.vector_norm(x, ord, dim, keepdim, dtype=dtype)
+
+
+def diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
+    return _diagonal(A, offset, dim1, dim2)
+
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matmul",
+    "matrix_norm",
+    "norm",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "tensordot",
+    "vector_norm",
+]
