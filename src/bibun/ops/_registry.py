@@ -30,6 +30,9 @@ OPS: dict[str, OpDef] = {}
 # Forward-mode AD (autograd/forward_ad.py) puts its tangent-propagation function here while a
 # dual level is open: ``hook(op, args, arrays, params, results, out)``. One check per op.
 forward_hook: list[Any] = [None]
+# bibun.func.vmap puts its batching function here while a vmap is running:
+# ``hook(op, args, params, dtype)`` runs the op on batched arguments, or returns NotImplemented.
+batch_hook: list[Any] = [None]
 
 
 class OpDef:
@@ -118,6 +121,10 @@ def _version(x: Tensor) -> int:
 def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: np.dtype | None = None) -> Any:
     """Run ``op`` on ``args`` (Tensors and constants) and record a node when grad mode is on
     and an input requires grad. ``dtype``: compute at this dtype (the promoted one)."""
+    if batch_hook[0] is not None:
+        batched = batch_hook[0](op, args, params, dtype)
+        if batched is not NotImplemented:
+            return batched
     requires_grad = False
     arrays = []
     for a in args:
