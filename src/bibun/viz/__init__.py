@@ -4,6 +4,8 @@ forward and reverse mode (docs/viz.md)."""
 
 from bibun.viz.digraph import DotGraph
 from bibun.viz.dot import make_dot
+from bibun.viz.explain import Explanation, explain
+from bibun.viz.parser import ExpressionError
 from bibun.viz.render import RendererNotFoundError
 
-__all__ = ["DotGraph", "RendererNotFoundError", "make_dot"]
+__all__ = ["DotGraph", "Explanation", "ExpressionError", "RendererNotFoundError", "explain", "make_dot"]
