@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import subprocess
 import sys
 from typing import Any
 
@@ -81,6 +82,22 @@ def _threadpools() -> list[str]:
     return lines
 
 
+def _git_state(path: str) -> str:
+    """`` at <commit>`` when ``path`` is in a git checkout (``+changes`` if its tree differs)."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode:
+            return ""
+        dirty = subprocess.run(
+            ["git", "-C", path, "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10
+        )
+        return f" at {commit.stdout.strip()}" + (" +uncommitted changes" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def describe(libs: dict[str, Any]) -> list[str]:
     """The machine and library facts, one per line."""
     import numpy as np
@@ -95,7 +112,8 @@ def describe(libs: dict[str, Any]) -> list[str]:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             version = getattr(lib.module, "__version__", "?")
-        lines.append(f"{name}: {version}")
+        where = os.path.dirname(getattr(lib.module, "__file__", "") or "")
+        lines.append(f"{name}: {version}" + (f" ({where}{_git_state(where)})" if name == "bibun" else ""))
     if "torch" in libs:
         torch = libs["torch"].module
         lines.append(f"torch threads: intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()}")
