@@ -54,8 +54,10 @@ OPERATORS = {
     "__rmul__": _reflected(ops.mul),
     "__truediv__": ew._operator(ops.div),
     "__rtruediv__": ew._rtruediv,
-    "__floordiv__": ew._operator(lambda a, b: ops.div(a, b, rounding_mode="floor")),
-    "__rfloordiv__": _reflected(lambda a, b: ops.div(a, b, rounding_mode="floor")),
+    "__floordiv__": ew._operator(ops.floor_divide),  # PyTorch records // as floor_divide (no derivative)
+    "__rfloordiv__": _reflected(ops.floor_divide),
+    "__mod__": ew._operator(ops.remainder),
+    "__rmod__": _reflected(ops.remainder),
     "__pow__": ew._operator(ops.pow),
     "__rpow__": ew._rpow,
     "__matmul__": _matmul_operator,
@@ -150,6 +152,15 @@ METHODS = (
     "contiguous",
     "unbind",
     "select",
+    # unary.py, binary.py, reduction.py, statistics.py, scan.py, layout.py, indexing.py
+    *("exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "asin", "acos", "atan", "sinh", "cosh", "asinh"),
+    *("acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "erf", "erfc", "erfinv"),
+    *("logit", "floor", "ceil", "trunc", "fix", "round", "frac", "nan_to_num", "isnan", "isinf", "isfinite"),
+    *("isposinf", "isneginf", "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "fmax", "fmin"),
+    *("lerp", "floor_divide", "remainder", "fmod", "var", "std", "logsumexp", "norm", "prod", "all", "any"),
+    *("cumsum", "cumprod", "flip", "fliplr", "flipud", "roll", "repeat", "tile", "movedim", "moveaxis"),
+    *("unflatten", "narrow", "split", "split_with_sizes", "chunk", "ravel", "index_select", "gather"),
+    *("take_along_dim", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select", "index_put"),
 )
 
 for _name, _fn in OPERATORS.items():

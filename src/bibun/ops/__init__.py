@@ -6,19 +6,32 @@ from typing import Any
 
 from bibun.ops import _xp
 from bibun.ops._registry import OPS, apply, defop
+from bibun.ops.binary import *  # noqa: F403
+from bibun.ops.binary import __all__ as _binary_all
 from bibun.ops.elementwise import *  # noqa: F403
 from bibun.ops.elementwise import __all__ as _elementwise_all
+from bibun.ops.indexing import *  # noqa: F403
+from bibun.ops.indexing import __all__ as _indexing_all
+from bibun.ops.layout import *  # noqa: F403
+from bibun.ops.layout import __all__ as _layout_all
 from bibun.ops.linalg import *  # noqa: F403
 from bibun.ops.linalg import __all__ as _linalg_all
 from bibun.ops.linalg_decomp import *  # noqa: F403
 from bibun.ops.linalg_decomp import __all__ as _linalg_decomp_all
 from bibun.ops.reduction import *  # noqa: F403
 from bibun.ops.reduction import __all__ as _reduction_all
+from bibun.ops.scan import *  # noqa: F403
+from bibun.ops.scan import __all__ as _scan_all
 from bibun.ops.shape import *  # noqa: F403
 from bibun.ops.shape import __all__ as _shape_all
 from bibun.ops.shape import getitem, index_put_zeros, normalize_dim, normalize_dims, to_dtype
+from bibun.ops.statistics import *  # noqa: F403
+from bibun.ops.statistics import __all__ as _statistics_all
+from bibun.ops.unary import *  # noqa: F403
+from bibun.ops.unary import __all__ as _unary_all
 
 __all__ = [*_elementwise_all, *_linalg_all, *_linalg_decomp_all, *_reduction_all, *_shape_all]
+__all__ += [*_unary_all, *_binary_all, *_statistics_all, *_scan_all, *_layout_all, *_indexing_all]
 
 
 def _sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -61,5 +74,14 @@ _xp.TENSOR.__dict__.update(
     astype=to_dtype,
     index_put_zeros=index_put_zeros,
     maximum=maximum,
+    sinh=sinh,  # noqa: F405
+    cosh=cosh,  # noqa: F405
+    floor=floor,  # noqa: F405
+    trunc=trunc,  # noqa: F405
+    prod=lambda x, dim=None, keepdim=False: prod(x, dim, keepdim),  # noqa: F405
+    cumsum=cumsum,  # noqa: F405
+    cumprod=cumprod,  # noqa: F405
+    flip=flip,  # noqa: F405
+    getitem=getitem,
 )
 _ = (OPS, apply, defop, getitem, normalize_dim, normalize_dims)

@@ -91,6 +91,16 @@ NUMPY = SimpleNamespace(
     astype=lambda x, dtype: x.astype(dtype),
     index_put_zeros=_index_put_zeros,
     maximum=np.maximum,
+    # Added with the unary, reduction, scan and indexing families (ops/unary.py, ...).
+    sinh=precise(np.sinh),
+    cosh=precise(np.cosh),
+    floor=np.floor,
+    trunc=np.trunc,
+    prod=lambda x, dim=None, keepdim=False: x.prod(axis=dim, keepdims=keepdim),
+    cumsum=lambda x, dim: np.cumsum(x, axis=dim),
+    cumprod=lambda x, dim: np.cumprod(x, axis=dim),
+    flip=lambda x, dims: np.flip(x, axis=dims),
+    getitem=lambda x, index: x[index],
 )
 NAMES = tuple(vars(NUMPY))
 

@@ -105,11 +105,11 @@ DIV = defop(
 )
 # Rounded division is piecewise constant: its gradient is zero wherever it exists.
 _DIV_FLOOR = defop(
-    "div_floor", "DivBackward1", np.floor_divide, (lambda xp, g: g * 0, lambda xp, g: g * 0), jvp=ELEMENTWISE
+    "div_floor", "DivBackward2", np.floor_divide, (lambda xp, g: g * 0, lambda xp, g: g * 0), jvp=ELEMENTWISE
 )
 _DIV_TRUNC = defop(
     "div_trunc",
-    "DivBackward1",
+    "DivBackward2",
     lambda a, b: np.trunc(np.true_divide(a, b)).astype(np.result_type(a, b), copy=False),
     (lambda xp, g: g * 0, lambda xp, g: g * 0),
     jvp=ELEMENTWISE,
@@ -391,8 +391,14 @@ def _in_bounds(x: Any, low: Any, high: Any) -> Any:
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit entries to [min, max]; the gradient passes at the bounds themselves. Tensor bounds
+    clamp elementwise (ClampBackward0) and receive the gradient where they are active."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from bibun.ops.binary import clamp_tensor
+
+        return clamp_tensor(input, min, max)
     return apply(_CLAMP, (input,), {"min": min, "max": max})
 
 

@@ -237,5 +237,98 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return new_tensor(np.argmin(input._data, axis=normalize_dims(dim, input.ndim)[0], keepdims=keepdim))
 
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin"]
+# --- prod: the gradient is the product of the other entries -------------------------------
+def diagonal_jvp(vjp: Any) -> Any:
+    """The JVP of a reduction whose VJP is ``expand_back(g) * D`` (D the local derivative, of
+    the input's shape): the tangent times D, summed over the reduced dims. The rule is run
+    with a cotangent of ones to get D. Needs ``save=INPUTS_AND_OUTPUT``."""
+
+    def jvp(xp: Any, tangents: tuple, *saved: Any, **params: Any) -> Any:
+        out = saved[-1]
+        local = vjp(xp, xp.zeros_like(out) + 1, *saved, **params)
+        return xp.sum(tangents[0] * local, params["axis"], params["keepdims"])
+
+    return jvp
+
+
+def others_product(xp: Any, x: Any, axis: int) -> Any:
+    """For each entry along ``axis``, the product of the other entries (exact with zeros):
+    each slice is tiled into an n x n matrix with ones on the diagonal, then multiplied out.
+    O(n^2) memory along ``axis``: used only when the input holds a zero."""
+    moved = xp.swapaxes(x, axis, -1)
+    n = moved.shape[-1]
+    tiled = xp.broadcast_to(xp.reshape(moved, moved.shape[:-1] + (1, n)), moved.shape + (n,))
+    others = xp.prod(xp.where(np.eye(n, dtype=bool), 1.0, tiled), -1)
+    return xp.swapaxes(others, axis, -1)
+
+
+def _prod_primal(
+    x: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple, has_zero: bool, dtype: Any
+) -> Any:
+    return np.prod(x, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+def _prod_vjp(
+    xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple, **params: Any
+) -> Any:
+    g = _expand_back(xp, g, shape, kept_shape)
+    if not params["has_zero"]:
+        return g * (_expand_back(xp, out, shape, kept_shape) / x)
+    if len(axis) == 1:
+        return g * others_product(xp, x, axis[0])
+    # Several dims: flatten them to one (the reduced dims moved last) and reuse the above.
+    kept_dims = tuple(i for i in range(len(shape)) if i not in axis)
+    order = kept_dims + tuple(axis)
+    flat = xp.reshape(xp.permute(x, order), tuple(shape[i] for i in kept_dims) + (-1,))
+    others = xp.reshape(others_product(xp, flat, len(kept_dims)), tuple(shape[i] for i in order))
+    return g * xp.permute(others, tuple(int(i) for i in np.argsort(order)))
+
+
+_PROD_ALL = defop(
+    "prod_all", "ProdBackward0", _prod_primal, (_prod_vjp,), save=INPUTS_AND_OUTPUT, jvp=diagonal_jvp(_prod_vjp)
+)
+_PROD_DIM = defop(
+    "prod_dim", "ProdBackward1", _prod_primal, (_prod_vjp,), save=INPUTS_AND_OUTPUT, jvp=diagonal_jvp(_prod_vjp)
+)
+
+
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The product of the entries (over ``dim``); integers and bools multiply as int64."""
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    params = _reduction_params(input, dim, keepdim)
+    if dtype is not None:
+        params["dtype"] = _dtype.to_numpy_dtype(dtype)
+    else:
+        params["dtype"] = np.dtype(np.int64) if input._data.dtype.kind in "biu" else None
+    # A static fact about the values, decided with the forward pass: the rule then needs no data.
+    params["has_zero"] = bool((input._data == 0).any())
+    return apply(_PROD_ALL if dim is None else _PROD_DIM, (input,), params)
+
+
+# --- all / any: boolean, never recorded ---------------------------------------------------
+def _logical_reduction(input: Tensor, dim: Any, keepdim: bool, reducer: Any) -> Tensor:
+    data = input._data
+    axis = None if dim is None else normalize_dims(dim, data.ndim)
+    out = reducer(data != 0 if data.dtype.kind != "b" else data, axis=axis, keepdims=keepdim)
+    if data.dtype == np.uint8:
+        out = out.astype(np.uint8)  # PyTorch keeps uint8 for uint8 inputs
+    return new_tensor(out)
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where every entry (over ``dim``) is non-zero."""
+    return _logical_reduction(input, dim, keepdim, np.all)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where some entry (over ``dim``) is non-zero."""
+    return _logical_reduction(input, dim, keepdim, np.any)
+
+
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "prod", "all", "any"]
 _ = NOTHING
+
+# linalg.vector_norm is declared with the other formula reductions (statistics.py); the
+# linear-algebra namespace reaches it here.
+from bibun.ops.statistics import vector_norm  # noqa: E402, F401

@@ -344,16 +344,24 @@ def _to_numpy_index(item: Any) -> Any:
     return item
 
 
+def _is_integer_scalar_tensor(item: Any) -> bool:
+    return isinstance(item, Tensor) and item._data.ndim == 0 and item._data.dtype.kind in "iu"
+
+
 def getitem(input: Tensor, index: Any) -> Tensor:
     """``t[index]`` as PyTorch records it: ints select, slices slice, None unsqueezes, each a
     node of its own; tensor, list and bool indices make one IndexBackward0 node."""
+    if _is_integer_scalar_tensor(index):
+        index = int(index._data)  # a 0-d integer tensor indexes like an int (SelectBackward0)
     items = index if isinstance(index, tuple) else (index,)
+    if isinstance(index, tuple) and builtins.any(_is_integer_scalar_tensor(i) for i in items):
+        items = index = tuple(int(i._data) if _is_integer_scalar_tensor(i) else i for i in items)
     if builtins.any(_is_advanced(i) for i in items):
         np_index = tuple(_to_numpy_index(i) for i in items) if isinstance(index, tuple) else _to_numpy_index(index)
         try:
             input._data[np_index]
         except IndexError as error:
-            raise IndexError(str(error)) from None
+            raise IndexError(str(error).replace("for axis", "for dimension")) from None
         return apply(_INDEX, (input,), {"index": np_index, "in_shape": input._data.shape})
     ndim = input._data.ndim
     specified = builtins.sum(1 for i in items if i is not None and i is not Ellipsis)
