@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Any, Callable
 
 ATOM, POWER, UNARY, PRODUCT, SUM = 5, 4, 3, 2, 1
@@ -33,11 +34,13 @@ class TextStyle:
     def name(self, n: str) -> str:
         return n
 
+    # Combining dot and bar over the first letter, composed where Unicode has the letter
+    # (ẋ, ẏ, ż), which terminals draw more reliably.
     def tangent(self, n: str) -> str:
-        return n[0] + "\u0307" + n[1:]
+        return unicodedata.normalize("NFC", n[0] + "\u0307") + n[1:]
 
     def adjoint(self, n: str) -> str:
-        return n[0] + "\u0304" + n[1:]
+        return unicodedata.normalize("NFC", n[0] + "\u0304") + n[1:]
 
     def paren(self, p: Piece, above: int) -> str:
         return f"({p[0]})" if p[1] < above else p[0]

@@ -42,6 +42,7 @@ _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 _CONTEXT = (ast.Load, ast.Expression, *_BINARY, *_UNARY)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension)
+_DANGEROUS = (ast.Attribute, ast.Lambda, ast.NamedExpr, *_COMPREHENSIONS)
 _OPERATOR_TEXT = {
     ast.FloorDiv: "//",
     ast.Mod: "%",
@@ -179,17 +180,20 @@ def parse(text: str, variables: Any = None) -> Expr:
     except (RecursionError, MemoryError):
         raise ExpressionError("expression is too deeply nested") from None
     allowed = frozenset(variables) if variables is not None else None
-    count = 0
-    called: set[int] = set()  # the Name nodes that are a call's function, checked with the call
+    nodes = []
     for node in ast.walk(tree):  # breadth-first with a queue: no recursion
-        count += 1
-        if count > MAX_NODES * 3:
+        nodes.append(node)
+        if len(nodes) > MAX_NODES * 3:
             raise ExpressionError(f"expression is too large (more than {MAX_NODES} operations)")
-        if id(node) in called:
-            continue
-        _reject(stripped, node, allowed)
-        if isinstance(node, ast.Call):
-            called.add(id(node.func))
+    # The dangerous constructs are named first, wherever they are (``sum(x for x in y)`` is
+    # refused for its comprehension, not for the unknown ``sum``).
+    for node in nodes:
+        if isinstance(node, _DANGEROUS) or (isinstance(node, ast.Name) and node.id.startswith("_")):
+            _reject(stripped, node, allowed)
+    called = {id(node.func) for node in nodes if isinstance(node, ast.Call)}  # checked with their call
+    for node in nodes:
+        if id(node) not in called:
+            _reject(stripped, node, allowed)
     return _convert(stripped, tree.body)
 
 
