@@ -7,6 +7,7 @@ promotion rules and error messages."""
 from bibun import (
     _tensor_methods,  # noqa: F401 - binds operators and methods to Tensor
     autograd,
+    func,  # torch.func: grad, vmap, jacrev, jacfwd, ...
     linalg,
 )
 from bibun._creation import (

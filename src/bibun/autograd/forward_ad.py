@@ -145,6 +145,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
 
 
 def _make_dual(tensor: Tensor, tangent: Tensor, level_id: int) -> Tensor:
+    if type(tensor) is not Tensor or type(tangent) is not Tensor:
+        batched = _batched_module()
+        if batched is not None and (batched.is_batched(tensor) or batched.is_batched(tangent)):
+            return _make_dual_batched(batched, tensor, tangent, level_id)
     if not isinstance(tensor, Tensor):
         raise TypeError(f"make_dual(): argument 'tensor' must be Tensor, not {type(tensor).__name__}")
     if not isinstance(tangent, Tensor):
@@ -192,6 +196,14 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
 
 
 def _unpack_dual(tensor: Tensor, level_id: int) -> UnpackedDualTensor:
+    if type(tensor) is not Tensor:
+        batched = _batched_module()
+        if batched is not None and batched.is_batched(tensor):
+            levels = batched.levels_of(tensor)
+            primal, tangent = _unpack_dual(batched.unwrap_fully(tensor), level_id)
+            return UnpackedDualTensor(
+                batched.rewrap(primal, levels), None if tangent is None else batched.rewrap(tangent, levels)
+            )
     tangents = tensor._tangents
     if not tangents or level_id not in tangents or level_id not in _open_ids:
         return UnpackedDualTensor(tensor, None)
@@ -201,6 +213,21 @@ def _unpack_dual(tensor: Tensor, level_id: int) -> UnpackedDualTensor:
     if primal._tangents:
         primal._tangents = {k: v for k, v in primal._tangents.items() if k != level_id and k in _open_ids} or None
     return UnpackedDualTensor(primal, tangents[level_id])
+
+
+def _batched_module() -> Any:
+    import sys
+
+    return sys.modules.get("bibun.func._batched")
+
+
+def _make_dual_batched(batched: Any, tensor: Any, tangent: Any, level_id: int) -> Tensor:
+    """Under vmap: both batched at the same levels (the unbatched one expanded), then the
+    dual is made on the whole batch and wrapped again."""
+    wanted = [lvl for lvl, _ in batched._levels if lvl in batched.levels_of(tensor) + batched.levels_of(tangent)]
+    tensor, tangent = batched.lift(tensor, wanted), batched.lift(tangent, wanted)
+    dual = _make_dual(batched.unwrap_fully(tensor), batched.unwrap_fully(tangent), level_id)
+    return batched.rewrap(dual, batched.levels_of(tensor))
 
 
 def _current_tangent(tensor: Tensor) -> Tensor | None:
