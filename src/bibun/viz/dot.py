@@ -73,6 +73,12 @@ def _is_array_like(value: Any) -> bool:
     return isinstance(value, (Tensor, SavedOutput, np.ndarray))
 
 
+def _is_packed(value: Any) -> bool:
+    """A value saved through ``saved_tensors_hooks``: a tensor, but only its unpack hook
+    (user code, maybe with side effects) could say which, so it is listed, not drawn."""
+    return hasattr(value, "unpack_hook")
+
+
 def _shape(value: Any) -> tuple:
     if isinstance(value, Tensor):
         return value._data.shape
@@ -101,7 +107,7 @@ def fn_label(fn: Any, show_attrs: bool, max_attr_chars: int) -> str:
         return name
     attrs: dict[str, str] = {}
     for key, value in saved_items(fn):
-        attrs[key] = "[saved tensor]" if _is_array_like(value) else str(value)
+        attrs[key] = "[saved tensor]" if _is_array_like(value) or _is_packed(value) else str(value)
     for key, value in (getattr(fn, "_params", None) or {}).items():
         attrs[key] = str(value)
     if not attrs:
