@@ -42,10 +42,12 @@ class Tensor:
     _retains_grad: bool = False
     _is_inference: bool = False
     _post_accumulate_hooks: Any = None
+    _view_version: int = 0  # a view: the version at which its grad_fn was last valid
+    _view_made_without_grad: bool = False  # a view made under no_grad (not differentiable)
     _tangents: Any = None  # forward-mode tangents, {level: Tensor}
 
-    # NumPy must not treat a Tensor as an array in ufuncs: ``ndarray * Tensor`` then defers to
-    # Tensor.__rmul__ (recorded), and ``np.exp(tensor)`` raises instead of silently detaching.
+    # Until bibun._numpy_interop replaces it (dispatch to bibun's ops, docs/numpy.md), NumPy must
+    # not treat a Tensor as an array in ufuncs: ``np.exp(tensor)`` raises instead of detaching.
     __array_ufunc__ = None
     __array_priority__ = 1000
 
@@ -53,8 +55,16 @@ class Tensor:
         raise TypeError("create tensors with bibun.tensor(data), bibun.zeros(shape), ... (as in PyTorch)")
 
     # --- autograd state -------------------------------------------------------------------
+    def _sync_view(self) -> None:
+        """A view written through (or whose base was written) since its grad_fn was set gets
+        a grad_fn rebuilt from the base's history, as PyTorch does (docs/mechanics.md)."""
+        if self._base is not None and self._view_version != self._version_counter[0]:
+            _ops._registry.refresh_view(self)
+
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None:
+            self._sync_view()
         return self._requires_grad
 
     @requires_grad.setter
@@ -76,10 +86,14 @@ class Tensor:
 
     @property
     def grad_fn(self) -> Any:
+        if self._base is not None:
+            self._sync_view()
         return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
+        if self._base is not None:
+            self._sync_view()
         return self._grad_fn is None
 
     @property
@@ -117,6 +131,7 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep this non-leaf's gradient in ``.grad`` at the next backward (a no-op on leaves)."""
+        self._sync_view()
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None or self._retains_grad:
@@ -130,6 +145,7 @@ class Tensor:
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
         """``hook(grad)`` runs when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle with ``remove()``."""
+        self._sync_view()
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
@@ -137,6 +153,21 @@ class Tensor:
         from bibun.autograd.graph import grad_accumulator
 
         return grad_accumulator(self)._register_tensor_hook(0, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """``hook(tensor)`` runs after a gradient has been accumulated into this leaf's
+        ``.grad`` (an optimizer step can run there). Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from bibun.autograd.graph import RemovableHandle, _HookDict
+
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = _HookDict()
+        handle = RemovableHandle(self._post_accumulate_hooks)
+        self._post_accumulate_hooks[handle.id] = hook
+        return handle
 
     def backward(
         self,
@@ -371,28 +402,31 @@ class Tensor:
     def __reduce_ex__(self, protocol: int) -> Any:
         return (_rebuild, (self._data.copy(), self._requires_grad))
 
-    # --- in-place basics ------------------------------------------------------------------
+    # --- in-place basics (the ops themselves: bibun/ops/inplace.py) -------------------------
     def _check_inplace(self) -> None:
-        """PyTorch's refusal to write into a leaf that requires grad while grad mode is on."""
+        """PyTorch's refusals, checked before anything is written: a leaf that requires grad
+        (or a view of one) while grad mode is on, and a no_grad view written with grad on."""
         if grad_mode.state_get()[0]:
             base = self._base
             if self._requires_grad and self._grad_fn is None:
+                if base is not None and base._requires_grad and base._grad_fn is None:
+                    raise RuntimeError(
+                        "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                    )
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-            if base is not None and base._requires_grad and base._grad_fn is None:
-                raise RuntimeError(
-                    "a view of a leaf Variable that requires grad is being used in an in-place operation."
-                )
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def fill_(self, value: Any) -> Tensor:
-        self._check_inplace()
-        if self._requires_grad and grad_mode.state_get()[0]:
-            return _ops.inplace_via_copy(self, _ops.full_like(self, value))
-        self._data[...] = value.item() if isinstance(value, Tensor) else value
-        self._bump_version()
-        return self
+            if base is not None and base._requires_grad:
+                if self._view_made_without_grad:
+                    raise RuntimeError(
+                        "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+                        "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+                        "your code by moving both the view and the inplace either both inside the no_grad block "
+                        "(if you don't want the inplace to be tracked) or both outside (if you want the inplace "
+                        "to be tracked)."
+                    )
+                if base._grad_fn is None:
+                    raise RuntimeError(
+                        "a view of a leaf Variable that requires grad is being used in an in-place operation."
+                    )
 
 
 def _rebuild(data: ndarray, requires_grad: bool) -> Tensor:

@@ -19,6 +19,25 @@ def __getattr__(name: str) -> Any:
         from bibun.autograd import graph
 
         return graph
+    if name in ("Function", "once_differentiable"):
+        from bibun.autograd import function
+
+        return getattr(function, name)
+    if name in ("gradcheck", "gradgradcheck"):
+        import importlib
+
+        module = importlib.import_module("bibun.autograd.gradcheck")
+        # Importing the submodule binds its name here; the functions take the name, as in PyTorch.
+        globals().update(gradcheck=module.gradcheck, gradgradcheck=module.gradgradcheck)
+        return getattr(module, name)
+    if name in ("detect_anomaly", "set_detect_anomaly"):
+        from bibun.autograd import anomaly_mode
+
+        return getattr(anomaly_mode, name)
+    if name in ("function", "anomaly_mode"):
+        import importlib
+
+        return importlib.import_module(f"bibun.autograd.{name}")
     if name in ("forward_ad", "functional"):
         import importlib
 

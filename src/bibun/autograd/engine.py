@@ -19,6 +19,7 @@ from bibun._tensor import Tensor, new_tensor
 from bibun.autograd import grad_mode
 from bibun.autograd.graph import FREED, AccumulateGrad, Node, grad_accumulator
 from bibun.ops import _xp
+from bibun.ops import _registry
 from bibun.ops._registry import unbroadcast, unpack_saved
 
 _by_sequence = attrgetter("_seq")
@@ -49,6 +50,8 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> 
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"expected a Tensor as output {i}, got {type(out).__name__}")
+        if out._base is not None and out._view_version != out._version_counter[0]:
+            _registry.refresh_view(out)
         if not out._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         given = grad_outputs[i] if grad_outputs else None
@@ -80,6 +83,8 @@ def _target_key(t: Tensor, index: int) -> tuple:
         raise TypeError(
             f"expected the inputs to differentiate with respect to to be Tensors, got {type(t).__name__} at index {index}"
         )
+    if t._base is not None and t._view_version != t._version_counter[0]:
+        _registry.refresh_view(t)
     if not t._requires_grad:
         raise RuntimeError("One of the differentiated Tensors does not require grad")
     if t._grad_fn is None:
@@ -159,6 +164,8 @@ def run_backward(
             if type(node) is AccumulateGrad:
                 if accumulate and (targets is None or (id(node), 0) in capture_keys):
                     _accumulate_grad(node.variable, grads[0], create_graph)
+                    if node._hooks is not None:
+                        _run_node_posthooks(node, [], grads, create_graph)
                 continue
             if needed is not None and not any(e is not None and id(e[0]) in needed for e in node._next):
                 continue  # a target's own node: captured above, nothing below it is wanted
@@ -193,6 +200,8 @@ def _accumulate_into(buffers: dict, node: Node, nr: int, grad: Any) -> None:
 
 def _apply_rules(node: Node, grads: list, xp: Any, create_graph: bool, needed: set | None) -> list:
     op = node._op
+    if op is None:  # a Function or CopySlices node: it runs its own backward (graph.Node)
+        return node._backward(grads, xp, create_graph, needed)
     saved = unpack_saved(node, create_graph)
     params = node._params
     g = grads[0] if len(grads) == 1 else grads

@@ -57,20 +57,29 @@ FREED = _FreedType()
 class SavedOutput:
     """A node's own output, saved without a reference to the output Tensor (which refers to
     the node: that would be a cycle). Rebuilt as a Tensor with this node as grad_fn when a
-    rule runs with create_graph."""
+    rule runs with create_graph. ``version`` is the version the output had when saved (0 for
+    a fresh output; the version after the write for an in-place op's result)."""
 
-    __slots__ = ("data", "version_counter", "requires_grad", "output_nr")
+    __slots__ = ("data", "version_counter", "requires_grad", "output_nr", "version")
 
-    def __init__(self, data: Any, version_counter: list[int], requires_grad: bool, output_nr: int = 0) -> None:
+    def __init__(
+        self, data: Any, version_counter: list, requires_grad: bool, output_nr: int = 0, version: int = 0
+    ) -> None:
         self.data = data
         self.version_counter = version_counter
         self.requires_grad = requires_grad
         self.output_nr = output_nr
+        self.version = version
 
 
 class Node:
     """Base of every grad_fn. Edges are ``(node, input_nr, shape, dtype)`` tuples, or None
-    for an input that needs no gradient; ``next_functions`` shows them PyTorch's way."""
+    for an input that needs no gradient; ``next_functions`` shows them PyTorch's way.
+
+    An op's node runs its OpDef's VJP rules. A node without an OpDef (custom Functions,
+    CopySlices) instead defines ``_backward(grads, xp, create_graph, needed)`` returning one
+    gradient per edge: the engine calls it in the same place, so the loop has no special
+    cases (docs/mechanics.md, "Nodes without an op")."""
 
     _op: Any = None  # the OpDef, set on each op's subclass
     _saved: Any = ()
@@ -155,3 +164,95 @@ def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
 def make_node_class(grad_fn_name: str, op: Any) -> type[Node]:
     """One subclass per op, so ``type(t.grad_fn).__name__`` is PyTorch's name."""
     return type(grad_fn_name, (Node,), {"_op": op, "__module__": "bibun.autograd.graph"})
+
+
+# --- saved-tensor hooks (docs/mechanics.md, "Saved tensors") ---------------------------------
+class SavedPacked:
+    """A saved value that went through a ``saved_tensors_hooks`` pack function. Keeps what
+    autograd needs to rebuild the Tensor on unpack (its grad_fn and output number), not the
+    Tensor itself, so the pack function decides what stays in memory."""
+
+    __slots__ = ("packed", "unpack_hook", "grad_fn", "output_nr", "requires_grad", "is_output")
+
+    def __init__(
+        self, packed: Any, unpack_hook: Callable[[Any], Any], grad_fn: Any, output_nr: int, requires_grad: bool
+    ) -> None:
+        self.packed = packed
+        self.unpack_hook = unpack_hook
+        self.grad_fn = grad_fn  # None for the node's own outputs (no cycle): the node is given on unpack
+        self.output_nr = output_nr
+        self.requires_grad = requires_grad
+        self.is_output = False
+
+    def unpack(self, create_graph: bool, node: Any = None) -> Any:
+        from bibun._tensor import Tensor, new_tensor
+
+        value = self.unpack_hook(self.packed)
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                f"{type(value).__name__}"
+            )
+        if not create_graph:
+            return value._data
+        grad_fn = node if self.is_output else self.grad_fn
+        if value._grad_fn is grad_fn and value._output_nr == self.output_nr:
+            return value  # the very tensor that was saved (or one with its history)
+        rebuilt = new_tensor(value._data, self.requires_grad)
+        if self.requires_grad:
+            rebuilt._grad_fn = grad_fn
+            rebuilt._output_nr = self.output_nr
+        return rebuilt
+
+
+class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+    """Within this context, every tensor an op saves for backward is passed to ``pack_hook``
+    and its result kept instead; ``unpack_hook`` turns it back into a Tensor when backward
+    needs it. Hooks nest (the innermost pair applies) and are local to the thread/task."""
+
+    def __init__(self, pack_hook: Callable[[Tensor], Any], unpack_hook: Callable[[Any], Tensor]) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> saved_tensors_hooks:
+        from bibun.autograd import _saved_hooks
+
+        self._token = _saved_hooks.push(self.pack_hook, self.unpack_hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from bibun.autograd import _saved_hooks
+
+        _saved_hooks.pop(self._token)
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
+    """Saved tensors are moved to the CPU and back on unpack. bibun runs on the CPU only, so
+    this keeps the API of PyTorch's memory tool and costs nothing."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack_to_cpu(tensor: Tensor) -> tuple:
+            return (tensor.device, tensor.cpu())
+
+        def unpack_from_cpu(packed: tuple) -> Tensor:
+            device, tensor = packed
+            return tensor.to(device)
+
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+    """Raise ``error_message`` if saved-tensor hooks are used within this context."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        from bibun.autograd import _saved_hooks
+
+        self._token = _saved_hooks.disable(self.error_message)
+
+    def __exit__(self, *exc: object) -> None:
+        from bibun.autograd import _saved_hooks
+
+        _saved_hooks.enable(self._token)

@@ -85,3 +85,5 @@ _xp.TENSOR.__dict__.update(
     getitem=getitem,
 )
 _ = (OPS, apply, defop, getitem, normalize_dim, normalize_dims)
+
+from bibun.ops import inplace  # noqa: E402, F401 - binds add_, mul_, copy_, __setitem__, +=, ... to Tensor

@@ -17,7 +17,7 @@ import numpy as np
 
 from bibun._tensor import Tensor, new_tensor
 from bibun.autograd import grad_mode
-from bibun.autograd.graph import FREED, Node, SavedOutput, grad_accumulator, make_node_class
+from bibun.autograd.graph import FREED, Node, SavedOutput, SavedPacked, grad_accumulator, make_node_class
 
 ndarray = np.ndarray
 _grad_state = grad_mode.state_get
@@ -104,6 +104,8 @@ def defop(
 def _edge(x: Any) -> tuple | None:
     if type(x) is not Tensor and not isinstance(x, Tensor):
         return None
+    if x._base is not None and x._view_version != x._version_counter[0]:
+        refresh_view(x)
     if not x._requires_grad:
         return None
     node = x._grad_fn
@@ -130,6 +132,8 @@ def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: n
     for a in args:
         if isinstance(a, Tensor):
             arrays.append(a._data)
+            if a._base is not None and a._view_version != a._version_counter[0]:
+                refresh_view(a)  # written since its grad_fn was set (docs/mechanics.md, "Views")
             if a._requires_grad:
                 requires_grad = True
         else:
@@ -144,7 +148,7 @@ def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: n
         if inference:
             result._is_inference = True
         if op.view:
-            _make_view(result, args[0])
+            _make_view(result, args[0], grad_enabled)
         if record:
             _record(op, args, arrays, params, (result,), out)
         if forward_hook[0] is not None:
@@ -157,7 +161,7 @@ def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: n
     for i, r in enumerate(results):
         r._output_nr = i
         if op.view:
-            _make_view(r, args[0])
+            _make_view(r, args[0], grad_enabled)
     if record:
         _record(op, args, arrays, params, results, out)
     if forward_hook[0] is not None:
@@ -165,16 +169,33 @@ def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: n
     return results
 
 
-def _make_view(result: Tensor, base: Tensor) -> None:
-    """A view shares its base's version counter, so a write through either is seen by both."""
+def _make_view(result: Tensor, base: Tensor, grad_enabled: bool = True) -> None:
+    """A view shares its base's version counter, so a write through either is seen by both.
+    ``_base`` is always the root (the tensor that owns the memory); ``_view_version`` is the
+    version at which the view's grad_fn was last valid."""
+    data, source = result._data, base._data
+    owner, source_owner = data.base, source.base
+    if (owner if owner is not None else data) is not (source_owner if source_owner is not None else source):
+        if not np.may_share_memory(data, source):
+            return  # NumPy had to copy (reshape of a non-contiguous array): not a view, as in PyTorch
     counter = base._version_counter
     if counter is None:
         counter = base._version_counter = [0]
     result._version_counter = counter
     result._base = base._base if base._base is not None else base
+    if counter[0]:
+        result._view_version = counter[0]
+    if not grad_enabled:
+        result._view_made_without_grad = True
 
 
-def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: tuple, out: Any) -> None:
+def refresh_view(view: Tensor) -> None:
+    """Bring a view's grad_fn up to date after a write to its memory (replaced by
+    ops/inplace.py with the version that rebuilds the grad_fn from the base's history)."""
+    view._view_version = view._version_counter[0]
+
+
+def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: tuple, out: Any) -> Node:
     node = op.node_cls()
     node._next = tuple(map(_edge, args))
     if len(results) != 1:
@@ -197,6 +218,7 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
     for r in results:
         if r._requires_grad:
             r._grad_fn = node
+    return node
 
 
 def _save_outputs(results: tuple, out: Any, op: OpDef) -> tuple:
@@ -204,13 +226,20 @@ def _save_outputs(results: tuple, out: Any, op: OpDef) -> tuple:
     for i, r in enumerate(results):
         counter = r._version_counter
         if counter is None:
-            counter = r._version_counter = [0]
-        saved.append(SavedOutput(r._data, counter, r._requires_grad, i))
+            counter = r._version_counter = [0, None]
+        elif len(counter) == 1:
+            counter.append(None)
+        saved.append(SavedOutput(r._data, counter, r._requires_grad, i, counter[0]))
     return tuple(saved)
 
 
 def _versions(args: tuple) -> tuple | None:
-    """The saved inputs' versions, or None when all are at version 0 (the common case)."""
+    """The saved inputs' versions, or None when all are at version 0 (the common case).
+
+    A version counter is ``[version]``, or ``[version, writes]`` once the tensor has been
+    saved for backward: only then does an in-place write spend time noting where it happened
+    (for the error message), so tensors nobody saved pay nothing (docs/mechanics.md,
+    "Versions")."""
     versions = None
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
@@ -220,10 +249,15 @@ def _versions(args: tuple) -> tuple | None:
                     "to get a normal tensor and use it in autograd."
                 )
             counter = a._version_counter
-            if counter is not None and counter[0]:
-                if versions is None:
-                    versions = [0] * len(args)
-                versions[i] = counter[0]
+            if counter is None:
+                a._version_counter = [0, None]
+            else:
+                if len(counter) == 1:
+                    counter.append(None)
+                if counter[0]:
+                    if versions is None:
+                        versions = [0] * len(args)
+                    versions[i] = counter[0]
     return tuple(versions) if versions is not None else None
 
 
@@ -249,8 +283,8 @@ def unpack_saved(node: Node, create_graph: bool) -> tuple:
                 _raise_modified(node, value, expected)
             unpacked.append(value if create_graph else value._data)
         elif type(value) is SavedOutput:
-            if value.version_counter[0] != 0:
-                _raise_modified(node, None, 0, value)
+            if value.version_counter[0] != value.version:
+                _raise_modified(node, None, value.version, value)
             if create_graph:
                 t = new_tensor(value.data, value.requires_grad)
                 if value.requires_grad:
@@ -260,27 +294,75 @@ def unpack_saved(node: Node, create_graph: bool) -> tuple:
                 unpacked.append(t)
             else:
                 unpacked.append(value.data)
+        elif type(value) is SavedPacked:
+            unpacked.append(value.unpack(create_graph, node))
         else:
             unpacked.append(value)
     return tuple(unpacked)
 
 
 def _raise_modified(node: Node, tensor: Tensor | None, expected: int, output: SavedOutput | None = None) -> None:
-    from bibun._dtype import from_numpy_dtype
-
+    """PyTorch's error, followed by what PyTorch cannot say: which op saved the tensor and the
+    file and line of the in-place write that moved it past the saved version."""
     if output is not None:
-        data, version, what = output.data, output.version_counter[0], f"output {output.output_nr} of {node.name()}"
+        data, counter = output.data, output.version_counter
+        what = f", which is output {output.output_nr} of {_forward_name(node)}"
     else:
-        data, version = tensor._data, _version(tensor)
-        what = f"output {tensor._output_nr} of {tensor._grad_fn.name()}" if tensor._grad_fn is not None else "a leaf"
+        data, counter = tensor._data, tensor._version_counter
+        what = f", which is output {tensor._output_nr} of {_forward_name(tensor._grad_fn)}" if tensor._grad_fn else ""
+    version = counter[0] if counter is not None else 0
     type_name = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor"}.get(
         str(data.dtype), "Tensor"
     )
+    from bibun.autograd import anomaly_mode
+
+    if anomaly_mode.is_anomaly_enabled():
+        hint = (
+            "Hint: the backtrace further above shows the operation that failed to compute its gradient. "
+            "The variable in question was changed in there or anywhere later. Good luck!"
+        )
+    else:
+        hint = (
+            "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+            "bibun.autograd.set_detect_anomaly(True, check_nan=False)."
+        )
+    detail = f"\nIt was saved for backward by {node.name()}"
+    write = _write_that_bumped(counter, expected)
+    if write is not None:
+        filename, lineno, function, source = write
+        detail += f" and then modified in place at {filename}:{lineno}, in {function}"
+        detail += f":\n    {source}" if source else "."
+    else:
+        detail += "."
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[bibun.{type_name} [{', '.join(map(str, data.shape))}]], which is {what}, is at version {version}; "
-        f"expected version {expected} instead. (saved by {node.name()}; dtype {from_numpy_dtype(data.dtype)!r})"
+        f"[bibun.{type_name} [{', '.join(map(str, data.shape))}]]{what}, is at version {version}; "
+        f"expected version {expected} instead. {hint}{detail}"
     )
+
+
+def _forward_name(node: Node) -> str:
+    """PyTorch names the forward op here: ``Exp`` for ExpBackward0."""
+    name = node.name()
+    cut = name.rfind("Backward")
+    return name[:cut] if cut > 0 and (name[cut + 8 :].isdigit() or cut + 8 == len(name)) else name
+
+
+def _write_that_bumped(counter: list | None, expected: int) -> tuple | None:
+    """The recorded in-place write that took the counter from ``expected`` to the next
+    version (else the latest recorded one): ``(filename, lineno, function, source line)``."""
+    writes = counter[1] if counter is not None and len(counter) > 1 else None
+    if not writes:
+        return None
+    chosen = writes[-1]
+    for entry in writes:
+        if entry[0] == expected + 1:
+            chosen = entry
+            break
+    import linecache
+
+    _, filename, lineno, function = chosen
+    return filename, lineno, function, linecache.getline(filename, lineno).strip()
 
 
 def unbroadcast(xp: Any, grad: Any, shape: tuple, dtype: Any) -> Any:

@@ -284,7 +284,8 @@ def to_dtype(input: Tensor, dtype: Any) -> Tensor:
 _SELECT = defop(
     "select",
     "SelectBackward0",
-    lambda x, dim, index, in_shape: x[(slice(None),) * dim + (index,)],
+    # The trailing Ellipsis keeps a 0-d result a view of x (x[0] alone gives a NumPy scalar copy).
+    lambda x, dim, index, in_shape: x[(slice(None),) * dim + (index, Ellipsis)],
     (lambda xp, g, dim, index, in_shape: xp.index_put_zeros(in_shape, (slice(None),) * dim + (index,), g),),
     jvp=LINEAR,
     view=True,
