@@ -9,6 +9,7 @@ from bibun import (
     autograd,
     func,  # torch.func: grad, vmap, jacrev, jacfwd, ...
     linalg,
+    nn,
 )
 from bibun._creation import (
     Generator,

@@ -18,8 +18,7 @@ from bibun._size import Size
 from bibun._tensor import Tensor, new_tensor
 from bibun.autograd import grad_mode
 from bibun.autograd.graph import FREED, AccumulateGrad, Node, grad_accumulator
-from bibun.ops import _xp
-from bibun.ops import _registry
+from bibun.ops import _registry, _xp
 from bibun.ops._registry import unbroadcast, unpack_saved
 
 _by_sequence = attrgetter("_seq")

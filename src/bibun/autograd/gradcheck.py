@@ -33,8 +33,7 @@ def _differentiable_inputs(inputs: tuple) -> list[tuple[int, Tensor]]:
 def _check_inputs(inputs: tuple) -> None:
     if not _differentiable_inputs(inputs):
         raise ValueError(
-            "gradcheck expects at least one input tensor to require gradient, but none of them have "
-            "requires_grad=True."
+            "gradcheck expects at least one input tensor to require gradient, but none of them have requires_grad=True."
         )
     for i, t in _differentiable_inputs(inputs):
         if t._data.dtype not in (np.float64, np.complex128):
@@ -249,7 +248,9 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         outputs = [o for o in _outputs(func, inputs) if o.requires_grad]
-        grad_outputs = tuple(new_tensor(rng.standard_normal(o._data.shape).astype(o._data.dtype), True) for o in outputs)
+        grad_outputs = tuple(
+            new_tensor(rng.standard_normal(o._data.shape).astype(o._data.dtype), True) for o in outputs
+        )
     grad_outputs = _as_tuple(grad_outputs)
     n_inputs = len(inputs)
 

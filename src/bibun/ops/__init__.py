@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bibun.nn._toplevel import *  # noqa: F403 - torch.softmax, torch.conv2d, ...: declared in bibun.nn
+from bibun.nn._toplevel import __all__ as _nn_toplevel_all
 from bibun.ops import _xp
 from bibun.ops._registry import OPS, apply, defop
 from bibun.ops.binary import *  # noqa: F403
@@ -30,7 +32,7 @@ from bibun.ops.statistics import __all__ as _statistics_all
 from bibun.ops.unary import *  # noqa: F403
 from bibun.ops.unary import __all__ as _unary_all
 
-__all__ = [*_elementwise_all, *_linalg_all, *_linalg_decomp_all, *_reduction_all, *_shape_all]
+__all__ = [*_elementwise_all, *_linalg_all, *_linalg_decomp_all, *_reduction_all, *_shape_all, *_nn_toplevel_all]
 __all__ += [*_unary_all, *_binary_all, *_statistics_all, *_scan_all, *_layout_all, *_indexing_all]
 
 

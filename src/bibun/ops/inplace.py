@@ -70,7 +70,11 @@ def _note_write(counter: list) -> None:
 # The overwritten value gets a zero gradient, as a tensor of zeros (PyTorch's x.grad is zeros, not None).
 _ZERO = defop("zero_", "ZeroBackward0", np.zeros_like, (lambda xp, g: xp.zeros_like(g),), jvp=LINEAR)
 _FILL = defop(
-    "fill_", "FillBackward2", lambda x, value: np.full_like(x, value), (lambda xp, g, value: xp.zeros_like(g),), jvp=LINEAR
+    "fill_",
+    "FillBackward2",
+    lambda x, value: np.full_like(x, value),
+    (lambda xp, g, value: xp.zeros_like(g),),
+    jvp=LINEAR,
 )
 _FILL_TENSOR = defop(
     "fill_tensor_",

@@ -103,6 +103,56 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return _binary(_BMM, input, mat2)
 
 
+def _addmm_primal(bias: Any, mat1: ndarray, mat2: ndarray, beta: Any, alpha: Any) -> ndarray:
+    product = mat1 @ mat2
+    if alpha != 1:
+        product = product * alpha
+    return (product + bias if beta == 1 else product + beta * bias).astype(product.dtype, copy=False)
+
+
+_ADDMM = defop(
+    "addmm",
+    "AddmmBackward0",
+    _addmm_primal,
+    (
+        lambda xp, g, bias, mat1, mat2, beta, alpha: g if beta == 1 else g * beta,
+        lambda xp, g, bias, mat1, mat2, beta, alpha: xp.matmul(g, xp.swapaxes(mat2, -1, -2)) * alpha,
+        lambda xp, g, bias, mat1, mat2, beta, alpha: xp.matmul(xp.swapaxes(mat1, -1, -2), g) * alpha,
+    ),
+    save=INPUTS,
+    jvp=lambda xp, t, bias, mat1, mat2, beta, alpha: _addmm_jvp(xp, t, bias, mat1, mat2, beta, alpha),
+)
+
+
+def _addmm_jvp(xp: Any, tangents: tuple, bias: Any, mat1: Any, mat2: Any, beta: Any, alpha: Any) -> Any:
+    t_bias, t1, t2 = tangents
+    total = None
+    for term in (
+        t_bias * beta if t_bias is not None else None,
+        xp.matmul(t1, mat2) * alpha if t1 is not None else None,
+        xp.matmul(mat1, t2) * alpha if t2 is not None else None,
+    ):
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), one node (AddmmBackward0): what ``linear`` records."""
+    if mat1._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {mat1._data.ndim}-D tensor")
+    _check_inner(mat1, mat2)
+    out_shape = (mat1._data.shape[0], mat2._data.shape[1])
+    if np.broadcast_shapes(input._data.shape, out_shape) != out_shape:
+        raise RuntimeError(
+            f"The expanded size of the tensor ({out_shape[1]}) must match the existing size "
+            f"({input._data.shape[-1]}) at non-singleton dimension 1.  Target sizes: {list(out_shape)}.  "
+            f"Tensor sizes: {list(input._data.shape)}"
+        )
+    target = _dtype.result_type(input, mat1, mat2)
+    return apply(_ADDMM, (input, mat1, mat2), {"beta": beta, "alpha": alpha}, dtype=target)
+
+
 def _register_vocabulary(**pairs: tuple[Any, Any]) -> None:
     """Adds names to both rule namespaces (ops/_xp.py): ``name=(numpy_fn, tensor_fn)``, the
     Tensor side a recorded op, so rules that call them stay differentiable."""
@@ -439,6 +489,7 @@ __all__ = [
     "mv",
     "dot",
     "bmm",
+    "addmm",
     "outer",
     "ger",
     "tensordot",
