@@ -364,3 +364,28 @@ def test_to_graphviz() -> None:
 def test_quote_escapes() -> None:
     assert digraph_module.quote("abc") == "abc" and digraph_module.quote("12") == "12"
     assert digraph_module.quote('a "b"\nc\\d') == '"a \\"b\\"\\nc\\\\d"'
+
+
+def test_custom_function_saved_tensors_are_always_drawn() -> None:
+    class Exp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            result = x.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            (result,) = ctx.saved_tensors
+            return grad * result
+
+    x = torch.tensor(1.5, requires_grad=True)
+    y = Exp.apply(x) * 2
+    for kwargs in ({}, {"show_saved": True}):
+        nodes, edges = parse_dot(make_dot(y, **kwargs).source)
+        fn = next(k for k, n in nodes.items() if n.get("label", "").startswith("ExpBackward"))
+        saved = [a for a, b, e in edges if b == fn and e.get("dir") == "none"]
+        assert len(saved) == 1 and nodes[saved[0]] == {"label": "\n ()", "fillcolor": "orange"}
+    y.backward()
+    nodes, _ = parse_dot(make_dot(y).source)
+    assert not [n for n in nodes.values() if n.get("fillcolor") == "orange"]

@@ -73,6 +73,11 @@ def _is_array_like(value: Any) -> bool:
     return isinstance(value, (Tensor, SavedOutput, np.ndarray))
 
 
+def _is_custom_function(fn: Any) -> bool:
+    """A node made by a custom ``autograd.Function`` (it has ``ctx.saved_tensors``)."""
+    return getattr(fn, "_op", None) is None and hasattr(type(fn), "saved_tensors")
+
+
 def _is_packed(value: Any) -> bool:
     """A value saved through ``saved_tensors_hooks``: a tensor, but only its unpack hook
     (user code, maybe with side effects) could say which, so it is listed, not drawn."""
@@ -177,7 +182,7 @@ class _Drawer:
             return False
         self.seen.add(key)
         dot, fid = self.dot, self.id_of(fn)
-        if self.show_saved:
+        if self.show_saved and not _is_custom_function(fn):
             # Alphabetical, as torchviz meets PyTorch's ``_saved_*`` attributes through dir().
             for name, value in sorted(saved_items(fn), key=lambda item: item[0]):
                 if not _is_array_like(value):
@@ -217,6 +222,25 @@ class _Drawer:
                     break
             else:
                 stack.pop()
+                if _is_custom_function(fn):
+                    self.add_custom_saved(fn)
+
+    def add_custom_saved(self, fn: Any) -> None:
+        """A custom Function's ``ctx.saved_tensors``, which torchviz always draws (after the
+        node's inputs, unnamed, with an undirected edge into the node)."""
+        if getattr(fn, "_saved", ()) is FREED:
+            return
+        try:
+            saved = fn.saved_tensors
+        except RuntimeError:
+            return
+        for t in saved:
+            if not isinstance(t, Tensor):
+                continue
+            self.seen.add(id(t))
+            tid = self.id_of(t)
+            self.dot.edge(tid, self.id_of(fn), dir="none")
+            self.dot.node(tid, self.tensor_label(t), fillcolor=SAVED_COLOR)
 
     def summary_node(self) -> str:
         """The one node that stands for everything deeper than ``max_depth``."""
