@@ -5,6 +5,7 @@ mode (``backward``, ``autograd.grad``, ``create_graph``), grad modes, and PyTorc
 promotion rules and error messages."""
 
 from bibun import (
+    _numpy_interop,  # noqa: F401 - np.exp(t), np.sum(t), ndarray * t dispatch to bibun's ops (docs/numpy.md)
     _tensor_methods,  # noqa: F401 - binds operators and methods to Tensor
     autograd,
     func,  # torch.func: grad, vmap, jacrev, jacfwd, ...

@@ -174,7 +174,8 @@ _SCATTER_VALUE = defop(
     "ScatterBackward1",
     lambda x, src, **p: _scatter_primal(x, src, p["where"], p["block"], p["add"]),
     (_scatter_vjp_input, None),
-    jvp="elementwise",  # affine in the input (the value is a constant): the tangent keeps its unhit entries
+    # Affine in the input (the value is a constant): the tangent keeps its entries not written.
+    jvp=lambda xp, tangents, **params: _scatter_vjp_input(xp, tangents[0], **params),
 )
 _SCATTER_ADD = defop(
     "scatter_add",
