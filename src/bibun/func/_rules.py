@@ -94,7 +94,14 @@ def aligned(args: tuple) -> tuple[int, list]:
 
 
 # --- rules by kind -----------------------------------------------------------------------------
+# Parameters that address positions of one example: an op that has them is not a plain
+# elementwise map, even when its JVP rule is written "elementwise" (scatter of a constant).
+_POSITIONAL = frozenset({"where", "index", "dim", "dims", "axis", "axes", "shape", "in_shape", "out_shape", "block"})
+
+
 def _elementwise(op: Any, args: tuple, params: dict, dtype: Any, level: int, size: int) -> Any:
+    if params and not _POSITIONAL.isdisjoint(params):
+        raise _NoRule
     level, physical = aligned(args)
     return wrap(apply(op, tuple(physical), params, dtype), level)
 

@@ -38,10 +38,21 @@ def _map(fn: Callable[[Any, Any], Any], tree: Any, dims: Any) -> Any:
     of the same structure."""
     if isinstance(tree, (tuple, list)):
         subdims = dims if isinstance(dims, (tuple, list)) else [dims] * len(tree)
-        return type(tree)(_map(fn, t, d) for t, d in zip(tree, subdims))
+        items = [_map(fn, t, d) for t, d in zip(tree, subdims)]
+        return _rebuild(tree, items)
     if isinstance(tree, dict):
         return {k: _map(fn, v, dims[k] if isinstance(dims, dict) else dims) for k, v in tree.items()}
     return fn(tree, dims)
+
+
+def _rebuild(tree: Any, items: list) -> Any:
+    """A tuple or list like ``tree`` (named tuples and return types too) holding ``items``."""
+    if type(tree) in (tuple, list):
+        return type(tree)(items)
+    try:
+        return type(tree)(*items)
+    except TypeError:
+        return type(tree)(items)
 
 
 def _structure_matches(tree: Any, dims: Any) -> bool:
