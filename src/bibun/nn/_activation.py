@@ -68,11 +68,13 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return apply(_LEAKY_RELU, (_float_input(input, "leaky_relu"),), {"negative_slope": negative_slope})
 
 
+# PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32, in every dtype.
+_ONE_SIXTH_F32 = float(np.float32(1.0 / 6.0))
 _HARDSIGMOID = _unary_op(
     "hardsigmoid",
     "HardsigmoidBackward0",
     lambda x: (np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False),
-    lambda xp, g, x: xp.where((x > -3) & (x < 3), g / 6, 0.0),
+    lambda xp, g, x: xp.where((x > -3) & (x < 3), g * _ONE_SIXTH_F32, 0.0),
 )
 _HARDSWISH = _unary_op(
     "hardswish",

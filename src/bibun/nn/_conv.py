@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from bibun._tensor import Tensor
+from bibun._tensor import Tensor, new_tensor
 from bibun.ops import shape
 from bibun.ops._registry import INPUTS, apply, defop
 from bibun.ops.linalg import _register_vocabulary
@@ -154,10 +154,6 @@ def _conv_grad_weight(
     return (grad[:, :, 0, :] if one_d else grad).astype(np.result_type(x, g), copy=False)
 
 
-def _geometry_only(params: dict) -> dict:
-    return params
-
-
 _CONV = defop(
     "nn.convolution",
     "ConvolutionBackward0",
@@ -168,8 +164,24 @@ _CONV = defop(
         lambda xp, g, x, w, b, **geo: xp.sum(g, (0, 2) if geo["one_d"] else (0, 2, 3)),
     ),
     save=INPUTS,
-    jvp=None,
+    jvp=lambda xp, tangents, x, w, b, **geo: _conv_jvp(xp, tangents, x, w, geo),
 )
+
+
+def _conv_jvp(xp: Any, tangents: tuple, x: Any, w: Any, geo: dict) -> Any:
+    # Bilinear in (x, w), plus the bias broadcast over batch and space.
+    tx, tw, tb = tangents
+    total = None
+    for term in (
+        xp.conv(tx, w, geo) if tx is not None else None,
+        xp.conv(x, tw, geo) if tw is not None else None,
+        xp.reshape(tb, (1, -1, 1) if geo["one_d"] else (1, -1, 1, 1)) if tb is not None else None,
+    ):
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
 _CONV_GRAD_INPUT = defop(
     "nn.convolution_grad_input",
     "ConvolutionBackwardBackward0",
@@ -366,14 +378,8 @@ def max_pool2d(
 ) -> Any:
     """The window maximum; the gradient goes to the (first) maximal entry. With
     ``return_indices``, also each maximum's flat index in its (H, W) plane."""
-    x = input._data
-    if x.ndim == 3:
-        result = max_pool2d(
-            shape.unsqueeze(input, 0), kernel_size, stride, padding, dilation, ceil_mode, return_indices
-        )
-        if return_indices:
-            return shape.squeeze(result[0], 0), shape.squeeze(result[1], 0)
-        return shape.squeeze(result, 0)
+    data = input._data
+    x = data[None] if data.ndim == 3 else data  # unbatched input: still one node, as in PyTorch
     kernel, stride2, pad2, dil2, out_hw, extra = _pool_geometry(
         x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
     )
@@ -386,11 +392,13 @@ def max_pool2d(
     ow = np.arange(out_hw[1])[None, :]
     rows = oh * stride2[0] + (arg // kernel[1]) * dil2[0] - pad2[0]
     cols = ow * stride2[1] + (arg % kernel[1]) * dil2[1] - pad2[1]
-    index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols)
-    values = apply(_MAX_POOL, (input,), {"index": index, "in_shape": x.shape})
+    if data.ndim == 3:
+        rows, cols = rows[0], cols[0]
+        index = (np.arange(c)[:, None, None], rows, cols)
+    else:
+        index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols)
+    values = apply(_MAX_POOL, (input,), {"index": index, "in_shape": data.shape})
     if return_indices:
-        from bibun._tensor import new_tensor
-
         return values, new_tensor((rows * x.shape[3] + cols).astype(np.int64))
     return values
 
@@ -414,14 +422,19 @@ def _avg_divisor(
 def _avg_pool_forward(
     x: ndarray, kernel: tuple, stride: tuple, pads: tuple, out_hw: tuple, divisor: Any, in_shape: tuple
 ) -> ndarray:
-    windows = _windows(_pad4(x, pads), kernel, stride, (1, 1), out_hw)
-    return (windows.sum(axis=(-2, -1)) / divisor).astype(x.dtype, copy=False)
+    unbatched = len(in_shape) == 3
+    windows = _windows(_pad4(x[None] if unbatched else x, pads), kernel, stride, (1, 1), out_hw)
+    out = (windows.sum(axis=(-2, -1)) / divisor).astype(x.dtype, copy=False)
+    return out[0] if unbatched else out
 
 
 def _avg_pool_backward(
     g: ndarray, kernel: tuple, stride: tuple, pads: tuple, out_hw: tuple, divisor: Any, in_shape: tuple
 ) -> ndarray:
-    n, c, h, w = in_shape
+    """Each output's cotangent shared over its window (the adjoint of _avg_pool_forward)."""
+    unbatched = len(in_shape) == 3
+    n, c, h, w = ((1,) + tuple(in_shape)) if unbatched else in_shape
+    g = g[None] if unbatched else g
     hp, wp = h + pads[0] + pads[1], w + pads[2] + pads[3]
     grad = np.zeros((n, c, hp, wp), dtype=g.dtype)
     share = (g / divisor).astype(g.dtype, copy=False)
@@ -431,7 +444,8 @@ def _avg_pool_backward(
             grad[:, :, i : i + stride[0] * (ho - 1) + 1 : stride[0], j : j + stride[1] * (wo - 1) + 1 : stride[1]] += (
                 share
             )
-    return grad[:, :, pads[0] : hp - pads[1], pads[2] : wp - pads[3]]
+    grad = grad[:, :, pads[0] : hp - pads[1], pads[2] : wp - pads[3]]
+    return grad[0] if unbatched else grad
 
 
 _AVG_POOL = defop(
@@ -464,17 +478,12 @@ def avg_pool2d(
     divisor_override: Any = None,
 ) -> Tensor:
     x = input._data
-    if x.ndim == 3:
-        out = avg_pool2d(
-            shape.unsqueeze(input, 0), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-        )
-        return shape.squeeze(out, 0)
     kernel, stride2, pad2, _, out_hw, extra = _pool_geometry(
         x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
     )
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    divisor = _avg_divisor(x.shape[2:], kernel, stride2, pad2, out_hw, count_include_pad, divisor_override)
+    divisor = _avg_divisor(x.shape[-2:], kernel, stride2, pad2, out_hw, count_include_pad, divisor_override)
     params = {
         "kernel": kernel,
         "stride": stride2,
@@ -500,7 +509,7 @@ _CONSTANT_PAD = defop(
     "ConstantPadNdBackward0",
     _constant_pad,
     (lambda xp, g, pads, value: xp.constant_pad(g, tuple((-b, -a) for b, a in pads)),),
-    jvp=None,
+    jvp=lambda xp, tangents, pads, value: xp.constant_pad(tangents[0], pads),  # pads with 0, not value
 )
 _register_vocabulary(
     constant_pad=(

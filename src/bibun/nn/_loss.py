@@ -56,7 +56,28 @@ def _pointwise_loss(name: str, grad_fn: str, loss: Any, derivative: Any) -> Any:
     def vjp_target(xp: Any, g: Any, x: Any, t: Any, reduction: str, shape: tuple, **kw: Any) -> Any:
         return -(_expand_cotangent(xp, g, reduction, shape) * derivative(xp, x - t, **kw))
 
-    return defop(f"nn.{name}", grad_fn, primal, (vjp_input, vjp_target), save=INPUTS)
+    op = defop(f"nn.{name}", grad_fn, primal, (vjp_input, vjp_target), save=INPUTS)
+    op.jvp = _reduced_jvp(op)
+    return op
+
+
+def _reduced_jvp(op: Any) -> Any:
+    """Forward mode for a loss made of an elementwise part and a reduction: the VJP rules with
+    reduction='none' applied to the tangents give the elementwise tangent, which is then reduced."""
+
+    def jvp(xp: Any, tangents: tuple, *saved: Any, **params: Any) -> Any:
+        elementwise_params = {**params, "reduction": "none"}
+        total = None
+        for t, rule in zip(tangents, op.vjp):
+            if t is not None and rule is not None:
+                term = rule(xp, t, *saved, **elementwise_params)
+                total = term if total is None else total + term
+        if total is None or params["reduction"] == "none":
+            return total
+        summed = xp.sum(total)
+        return summed / int(np.prod(params["shape"])) if params["reduction"] == "mean" else summed
+
+    return jvp
 
 
 def _broadcast_pair(input: Tensor, target: Tensor, stacklevel: int = 4) -> tuple:
@@ -170,6 +191,7 @@ _BCE = defop(
     (_bce_vjp_input, _bce_vjp_target),
     save=INPUTS,
 )
+_BCE.jvp = _reduced_jvp(_BCE)
 
 
 def binary_cross_entropy(
@@ -235,6 +257,7 @@ _BCE_LOGITS = defop(
     (_bce_logits_vjp_input, _bce_logits_vjp_target),
     save=INPUTS,
 )
+_BCE_LOGITS.jvp = _reduced_jvp(_BCE_LOGITS)
 
 
 def binary_cross_entropy_with_logits(
@@ -459,12 +482,7 @@ def kl_div(
     if log_target:
         loss = elementwise.exp(target) * (target - input)
     else:
-        t = target._data
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_log_t = np.where(t == 0, 0, t * np.log(np.where(t == 0, 1, t))).astype(t.dtype)
-        loss = (
-            new_tensor(t_log_t) - target * input if not target._requires_grad else _xlogy_self(target) - target * input
-        )
+        loss = _xlogy_self(target) - target * input
     if reduction == "none":
         return loss
     if reduction == "sum":

@@ -552,23 +552,24 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     if ord not in ("nuc", 1, -1, 2, -2, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if ord in ("nuc", 2, -2):
-        rest = [d for d in range(ndim) if d not in (d0, d1)]
-        moved = shape.permute(A, rest + [d0, d1]) if rest + [d0, d1] != list(range(ndim)) else A
+        # Singular values of the matrices at (d0, d1), moved last; with keepdim the reduced
+        # dims are restored at the end and permuted back (PermuteBackward0, as PyTorch).
+        perm = [d for d in range(ndim) if d not in (d0, d1)] + [d0, d1]
+        moved = shape.permute(A, perm) if perm != list(range(ndim)) else A
         values = svdvals(moved)
-        if ord == "nuc":
-            result = reduction.sum(values, -1)
-        else:
-            result = (reduction.amax if ord == 2 else reduction.amin)(values, -1)
-        if keepdim:
-            for d in sorted((d0, d1)):
-                result = shape.unsqueeze(result, d)
-        return result
+        reducer = reduction.sum if ord == "nuc" else reduction.amax if ord == 2 else reduction.amin
+        if not keepdim:
+            return reducer(values, -1)
+        result = shape.unsqueeze(reducer(values, -1, keepdim=True), -1)
+        inverse = [perm.index(d) for d in range(ndim)]
+        return shape.permute(result, inverse)
     from bibun.ops.elementwise import abs as abs_
 
     summed, other = (d0, d1) if ord in (1, -1) else (d1, d0)
-    sums = reduction.sum(abs_(A), summed, keepdim=True)
-    result = (reduction.amax if ord > 0 else reduction.amin)(sums, other, keepdim=True)
-    return result if keepdim else shape.squeeze(result, sorted((d0, d1)))
+    sums = reduction.sum(abs_(A), summed, keepdim=keepdim)
+    if not keepdim and summed < other:
+        other -= 1
+    return (reduction.amax if ord > 0 else reduction.amin)(sums, other, keepdim=keepdim)
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
