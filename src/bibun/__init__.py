@@ -11,6 +11,7 @@ from bibun import (
     func,  # torch.func: grad, vmap, jacrev, jacfwd, ...
     linalg,
     nn,
+    utils,  # bibun.utils.checkpoint
 )
 from bibun._creation import (
     Generator,
