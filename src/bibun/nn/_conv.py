@@ -358,11 +358,20 @@ def _pool_geometry(
     return kernel, stride2, pad2, dil2, tuple(out), tuple(extra)
 
 
+def _max_pool_vjp(xp: Any, g: Any, index: tuple, in_shape: tuple, overlap: bool) -> Any:
+    if type(g) is ndarray and not overlap:
+        # Windows that do not overlap pick distinct entries: plain assignment, no add.at needed.
+        grad = np.zeros(in_shape, dtype=g.dtype)
+        grad[index] = g
+        return grad
+    return xp.index_put_zeros(in_shape, index, g)
+
+
 _MAX_POOL = defop(
     "nn.max_pool2d",
     "MaxPool2DWithIndicesBackward0",
-    lambda x, index, in_shape: x[index],
-    (lambda xp, g, index, in_shape: xp.index_put_zeros(in_shape, index, g),),
+    lambda x, index, in_shape, overlap: x[index],
+    (_max_pool_vjp,),
     jvp="linear",
 )
 
@@ -397,7 +406,8 @@ def max_pool2d(
         index = (np.arange(c)[:, None, None], rows, cols)
     else:
         index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols)
-    values = apply(_MAX_POOL, (input,), {"index": index, "in_shape": data.shape})
+    overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride2, dil2, kernel))
+    values = apply(_MAX_POOL, (input,), {"index": index, "in_shape": data.shape, "overlap": overlap})
     if return_indices:
         return values, new_tensor((rows * x.shape[3] + cols).astype(np.int64))
     return values
