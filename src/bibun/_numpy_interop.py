@@ -68,7 +68,7 @@ _UFUNCS: dict[str, Callable[..., Any]] = {
     "minimum": ops.minimum,
     "fmax": ops.fmax,
     "fmin": ops.fmin,
-    "matmul": ops.matmul,
+    "matmul": lambda a, b: ops.matmul(_tensor(a), _tensor(b)),
     "equal": ops.eq,
     "not_equal": ops.ne,
     "less": ops.lt,

@@ -367,6 +367,11 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     a, b = _as_operand(input), _as_operand(other)
     target = _dtype.result_type(a, b)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    shape = cond.shape
+    for operand in (a, b):
+        if isinstance(operand, Tensor):
+            _check_broadcast(shape, operand._data.shape)
+            shape = np.broadcast_shapes(shape, operand._data.shape)
     return apply(_WHERE, (new_tensor(cond), a, b), dtype=target)
 
 

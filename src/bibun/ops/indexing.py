@@ -16,6 +16,7 @@ import numpy as np
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops._registry import apply, defop
+from bibun.ops.binary import _c_name
 from bibun.ops.elementwise import _check_broadcast
 from bibun.ops.shape import _to_numpy_index, expand, normalize_dim, reshape
 
@@ -279,9 +280,7 @@ def _check_mask(name: str, mask: Any) -> ndarray:
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
     if mask._data.dtype != np.bool_:
-        raise RuntimeError(
-            f"{name} only supports boolean masks, but got mask with dtype {_dtype.from_numpy_dtype(mask._data.dtype).name}"
-        )
+        raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype {_c_name(mask._data.dtype)}")
     return mask._data
 
 
@@ -314,7 +313,7 @@ _MASKED_SELECT = defop(
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The entries where ``mask`` (broadcast with ``input``) is True, as a 1-D tensor."""
     m = _check_mask("masked_select", mask)
-    _check_broadcast(input._data.shape, m.shape)
+    _check_broadcast(m.shape, input._data.shape)  # PyTorch names the mask "tensor a"
     shape = np.broadcast_shapes(input._data.shape, m.shape)
     return apply(_MASKED_SELECT, (input,), {"mask": np.broadcast_to(m, shape), "shape": shape})
 

@@ -210,8 +210,8 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
         )
     lead = len(sizes) - len(shape)
     target = list(sizes)
-    for i, n in enumerate(shape):
-        want = sizes[lead + i]
+    for i in reversed(range(len(shape))):  # PyTorch reports the last mismatching dim
+        n, want = shape[i], sizes[lead + i]
         if want == -1:
             target[lead + i] = n
         elif n != want and n != 1:
@@ -450,9 +450,12 @@ _CAT = defop("cat", "CatBackward0", _cat, _CAT_RULES, jvp=LINEAR)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    if not len(tensors):
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     tensors = [t for t in tensors if not (t._data.ndim == 1 and t._data.size == 0)] or list(tensors)[:1]
     ndim = tensors[0]._data.ndim
     dim = normalize_dim(dim, ndim)
+    _check_cat_shapes(tensors, dim)
     target = _dtype.result_type(*tensors)
     sizes = tuple(t._data.shape[dim] for t in tensors)
     if len(tensors) > len(_CAT_RULES):
@@ -462,6 +465,20 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 concat = concatenate = cat
+
+
+def _check_cat_shapes(tensors: Sequence[Tensor], dim: int) -> None:
+    first = tensors[0]._data.shape
+    for i, t in enumerate(tensors[1:], 1):
+        shape = t._data.shape
+        if len(shape) != len(first):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}")
+        for d, (a, b) in enumerate(zip(first, shape)):
+            if d != dim and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {dim}. Expected size {a} but got size {b} "
+                    f"for tensor number {i} in the list."
+                )
 
 
 _STACK_RULES = tuple(

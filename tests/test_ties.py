@@ -1,0 +1,99 @@
+"""Ties and non-smooth points, where a derivative is a convention: each case is checked
+against PyTorch's choice (docs/ops.md, "Ties and non-smooth points"), with explicit inputs
+that sit exactly on the tie or kink. The expected gradients are also written out for the
+cases the PyTorch behaviour page names, so they hold without torch installed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import bibun
+
+INF = math.inf
+
+# (name, fn(lib, *tensors), input arrays, gradients PyTorch gives or None to only compare)
+CASES = [
+    ("max all ties split evenly", lambda m, x: m.max(x), [[1.0, 3.0, 3.0, 0.0]], [[0, 0.5, 0.5, 0]]),
+    ("min all ties split evenly", lambda m, x: x.min(), [[2.0, -1.0, -1.0, -1.0]], [[0, 1 / 3, 1 / 3, 1 / 3]]),
+    ("amax ties split evenly", lambda m, x: m.amax(x, 1), [[[2.0, 2.0], [1.0, 0.0]]], [[[0.5, 0.5], [1, 0]]]),
+    ("amin dims ties", lambda m, x: m.amin(x, (0, 1)), [[[0.0, 1.0], [0.0, 0.0]]], [[[1 / 3, 0], [1 / 3, 1 / 3]]]),
+    ("max(dim) to the returned index", lambda m, x: m.max(x, 1).values, [[[3.0, 3.0], [1.0, 1.0]]], None),
+    ("min(dim) to the returned index", lambda m, x: x.min(0)[0], [[[0.0, 2.0], [0.0, 2.0]]], None),
+    ("maximum splits 0.5/0.5", lambda m, a, b: m.maximum(a, b), [[1.0, 2.0], [1.0, 3.0]], [[0.5, 0], [0.5, 1]]),
+    ("minimum splits 0.5/0.5", lambda m, a, b: m.minimum(a, b), [[1.0, 2.0], [1.0, 3.0]], [[0.5, 1], [0.5, 0]]),
+    ("max(a, b) is maximum", lambda m, a, b: m.max(a, b), [[2.0, 0.0], [2.0, 1.0]], [[0.5, 0], [0.5, 1]]),
+    ("fmax ties go to the first", lambda m, a, b: m.fmax(a, b), [[1.0, 2.0], [1.0, 3.0]], [[1, 0], [0, 1]]),
+    ("fmax with NaN", lambda m, a, b: m.fmax(a, b), [[math.nan, 2.0], [1.0, math.nan]], [[0, 1], [1, 0]]),
+    ("fmin ties go to the first", lambda m, a, b: m.fmin(a, b), [[1.0, 2.0], [1.0, 3.0]], [[1, 1], [0, 0]]),
+    ("relu'(0) = 0", lambda m, x: m.relu(x), [[-1.0, 0.0, 2.0]], [[0, 0, 1]]),
+    ("abs'(0) = 0", lambda m, x: m.abs(x), [[-1.0, 0.0, 2.0]], [[-1, 0, 1]]),
+    ("sign has zero gradient", lambda m, x: m.sign(x), [[-1.0, 0.0, 2.0]], [[0, 0, 0]]),
+    (
+        "clamp passes 1 at its bounds",
+        lambda m, x: m.clamp(x, -1.0, 1.0),
+        [[-1.0, 1.0, 2.0, -3.0, 0.5]],
+        [[1, 1, 0, 0, 1]],
+    ),
+    ("clamp min only at the bound", lambda m, x: x.clamp(min=0.0), [[0.0, -0.5, 0.5]], [[1, 0, 1]]),
+    (
+        "clamp with tensor bounds",
+        lambda m, x, lo, hi: m.clamp(x, lo, hi),
+        [[0.0, 1.0, 2.5, 5.0, 0.0, 2.0], [3.0, 1.0, 3.0, 3.0, 2.0, 2.0], [2.0, 3.0, 2.0, 2.0, 2.0, 2.0]],
+        [[0, 1, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0], [1, 0, 1, 1, 0, 0]],
+    ),
+    ("sqrt(0) has an infinite gradient", lambda m, x: m.sqrt(x), [[0.0, 4.0]], [[INF, 0.25]]),
+    ("where hides a NaN branch: NaN grads", lambda m, x: m.where(x > 0, m.sqrt(x), 0.0), [[-1.0, 4.0]], None),
+    ("vector norm at the zero vector", lambda m, x: m.linalg.vector_norm(x), [[0.0, 0.0, 0.0]], [[0, 0, 0]]),
+    ("inf-norm ties split", lambda m, x: m.linalg.vector_norm(x, INF), [[1.0, -2.0, 2.0]], [[0, -0.5, 0.5]]),
+    ("p-norm at zero entries", lambda m, x: m.linalg.vector_norm(x, 0.5), [[0.0, -2.0, 2.0]], [[0, -2, 2]]),
+    ("1-norm at zero", lambda m, x: m.norm(x, 1), [[0.0, -2.0, 2.0]], [[0, -1, 1]]),
+    ("std of a constant", lambda m, x: m.std(x), [[2.0, 2.0, 2.0]], [[0, 0, 0]]),
+    ("prod with one zero", lambda m, x: m.prod(x), [[2.0, 0.0, 3.0]], [[0, 6, 0]]),
+    ("prod with two zeros", lambda m, x: m.prod(x), [[2.0, 0.0, 0.0]], [[0, 0, 0]]),
+    ("prod(dim) with zeros", lambda m, x: m.prod(x, 1), [[[0.0, 2.0, 3.0], [1.0, 0.0, 0.0]]], None),
+    ("cumprod with a zero", lambda m, x: m.cumprod(x, 0), [[2.0, 0.0, 3.0, 4.0]], None),
+    ("atan2 at the origin", lambda m, a, b: m.atan2(a, b), [[0.0, 1.0], [0.0, 1.0]], [[0, 0.5], [0, -0.5]]),
+    ("hypot at the origin", lambda m, a, b: m.hypot(a, b), [[0.0, 3.0], [0.0, 4.0]], None),
+    ("logit: zero outside [eps, 1-eps]", lambda m, x: m.logit(x, 0.1), [[0.05, 0.1, 0.5, 0.95]], [[0, 100 / 9, 4, 0]]),
+    ("xlogy at x = 0", lambda m, a, b: m.xlogy(a, b), [[0.0, 0.0, 1.0], [0.0, -1.0, 2.0]], None),
+    ("nan_to_num passes finite entries", lambda m, x: m.nan_to_num(x), [[math.nan, INF, 1.0]], [[0, 0, 1]]),
+    ("floor is flat", lambda m, x: m.floor(x), [[1.0, -0.5]], [[0, 0]]),
+    ("frac passes the gradient", lambda m, x: m.frac(x), [[1.0, -0.5]], [[1, 1]]),
+    ("remainder at a jump", lambda m, a, b: m.remainder(a, b), [[4.0, -3.0], [2.0, 2.0]], None),
+    ("pow 0 ** 0", lambda m, a, b: a**b, [[0.0, 0.0], [0.0, 2.0]], None),
+    ("logsumexp of -inf entries", lambda m, x: m.logsumexp(x, 0), [[-INF, 0.0]], [[0, 1]]),
+]
+
+
+def _run(lib, fn, arrays):  # noqa: ANN001, ANN202
+    tensors = [lib.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    out = fn(lib, *tensors)
+    grads = lib.autograd.grad(out, tensors, lib.ones_like(out), allow_unused=True)
+    return out, [None if g is None else g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("name, fn, arrays, expected", CASES, ids=[c[0] for c in CASES])
+def test_convention_matches_pytorch(name, fn, arrays, expected) -> None:  # noqa: ANN001
+    out, grads = _run(bibun, fn, arrays)
+    if expected is not None:
+        for g, e in zip(grads, expected):
+            np.testing.assert_allclose(g, np.array(e, dtype=np.float64), rtol=1e-12, atol=1e-12)
+    torch = pytest.importorskip("torch")
+    out_t, grads_t = _run(torch, fn, arrays)
+    np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=1e-12)
+    assert type(out.grad_fn).__name__ == type(out_t.grad_fn).__name__
+    for g, gt in zip(grads, grads_t):
+        if gt is None:
+            assert g is None or not np.any(g)
+        else:
+            np.testing.assert_allclose(g, gt, rtol=1e-12, atol=1e-12)
+
+
+def test_max_dim_sends_everything_to_the_first_tied_index() -> None:
+    x = bibun.tensor([[3.0, 3.0, 1.0]], requires_grad=True)
+    values, indices = x.max(1)
+    values.sum().backward()
+    assert indices.tolist() == [0] and x.grad.tolist() == [[1.0, 0.0, 0.0]]
