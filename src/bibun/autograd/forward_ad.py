@@ -358,9 +358,30 @@ def _elementwise(op: Any, xp: Any, tangents: tuple, saved: tuple, params: dict) 
         if t is None or vjp is None:
             continue
         term = vjp(xp, t, *saved, **params)
-        if term is not None:
-            total = term if total is None else total + term
+        if term is None:
+            continue
+        if total is None:
+            total = term
+        elif (
+            _owned(total, tangents, saved)
+            and getattr(term, "dtype", total.dtype) == total.dtype
+            and total.shape == np.broadcast_shapes(total.shape, np.shape(term))
+        ):
+            np.add(total, term, out=total)  # no new array: large tangents cost page faults
+        else:
+            total = total + term
     return total
+
+
+def _owned(x: Any, tangents: tuple, saved: tuple) -> bool:
+    """Whether ``x`` is an array a rule just made (not an input, a saved value or a view)."""
+    return (
+        type(x) is ndarray
+        and x.base is None
+        and x.flags.writeable
+        and not any(x is v for v in tangents)
+        and not any(x is v for v in saved)
+    )
 
 
 def _linear(op: Any, use_tensors: bool, tangents: tuple, arrays: list, params: dict) -> Any:

@@ -113,22 +113,16 @@ def _check_requires_grad(values: tuple, kind: str, strict: bool) -> None:
 
 
 def _grad(outputs: tuple, inputs: tuple, grad_outputs: Any = None, create_graph: bool = False) -> tuple:
-    """``autograd.grad`` over the outputs that require grad; None for unused inputs."""
-    from bibun.autograd.engine import grad
+    """``autograd.grad`` over the outputs that require grad; None for unused inputs. Batched
+    values (inside ``vmap``) go through ``bibun.func``'s batch-aware version."""
+    from bibun.func import _batched
 
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o is not None and o._requires_grad]
     if not pairs:
         return (None,) * len(inputs)
-    return grad(
-        [o for o, _ in pairs],
-        inputs,
-        [g for _, g in pairs],
-        create_graph=create_graph,
-        retain_graph=True,
-        allow_unused=True,
-    )
+    return _batched.grad(tuple(o for o, _ in pairs), tuple(inputs), tuple(g for _, g in pairs), create_graph)
 
 
 _ZERO_MESSAGES = {
@@ -163,10 +157,7 @@ def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool, 
 
 def _single_element_v(values: tuple, what: str) -> None:
     if len(values) != 1 or values[0].numel() != 1:
-        raise RuntimeError(
-            f"The vector v can only be None if the {what} "
-            "a single Tensor with a single element."
-        )
+        raise RuntimeError(f"The vector v can only be None if the {what} a single Tensor with a single element.")
 
 
 # --- vjp and jvp ---------------------------------------------------------------------------
@@ -260,7 +251,7 @@ def jacobian(
     if strategy == "forward-mode":
         if create_graph:
             raise NotImplementedError(
-                "torch.autograd.functional.jacobian: `create_graph=True` and `strategy=\"forward-mode\"` are not "
+                'torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-mode"` are not '
                 'supported together (yet). Please either set `create_graph=False` or `strategy="reverse-mode"`.'
             )
         return _jacobian_forward(func, inputs, strict, vectorize)
@@ -292,7 +283,7 @@ def _jacobian_reverse(
         rows: list[list] = [[] for _ in outputs]  # rows[i][j]: d outputs[i] / d inputs[j]
         for i, out in enumerate(outputs):
             flat = shape_ops.reshape(out, -1)
-            if vectorize:
+            if vectorize or not strict:  # one batched backward; strict mode checks row by row
                 per_input = _batched_vjp_rows(flat, inputs, create_graph)
             else:
                 per_input = _looped_vjp_rows(flat, inputs, i, create_graph, strict)
@@ -321,9 +312,7 @@ def _looped_vjp_rows(flat: Tensor, inputs: tuple, out_index: int, create_graph: 
                     "allowed in strict mode when create_graph=True."
                 )
             columns[j].append(g)
-    return [
-        stack(c, 0) if c else _creation.zeros((0,) + x.shape, dtype=x.dtype) for c, x in zip(columns, inputs)
-    ]
+    return [stack(c, 0) if c else _creation.zeros((0,) + x.shape, dtype=x.dtype) for c, x in zip(columns, inputs)]
 
 
 def _batched_vjp_rows(flat: Tensor, inputs: tuple, create_graph: bool) -> list:
@@ -363,7 +352,7 @@ def _jacobian_forward(func: Callable[..., Any], inputs: Any, strict: bool, vecto
         info["outputs"] = outputs
         return tuple(_creation.zeros_like(o) if t is None else t for o, t in zip(outputs, out_tangents))
 
-    if vectorize:
+    if vectorize or not strict:  # always batched: the numbers are those of a loop, the cost one pass
         from bibun.func import vmap
 
         columns = vmap(column)(basis)  # per output: (total, *out.shape)

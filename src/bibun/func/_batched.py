@@ -82,6 +82,13 @@ class BatchedTensor(Tensor):
         self._value.requires_grad = flag
 
     _requires_grad = property(_get_requires_grad, _set_requires_grad)  # type: ignore[assignment]
+    requires_grad = property(_get_requires_grad, _set_requires_grad)  # type: ignore[assignment]
+
+    @property
+    def _grad_fn(self) -> Any:  # type: ignore[override]
+        # The graph lives on ``_value``; code that walks graphs from here (autograd.grad called
+        # inside vmap) must see the whole batch, so the function runs per example instead.
+        raise _NeedsLoop("autograd on a batched tensor")
 
     @property
     def grad_fn(self) -> Any:
