@@ -352,15 +352,10 @@ def _jacobian_forward(func: Callable[..., Any], inputs: Any, strict: bool, vecto
         info["outputs"] = outputs
         return tuple(_creation.zeros_like(o) if t is None else t for o, t in zip(outputs, out_tangents))
 
-    if vectorize or not strict:  # always batched: the numbers are those of a loop, the cost one pass
-        from bibun.func import vmap
+    # Always batched (``vectorize`` or not): the numbers are a loop's, the cost one pass.
+    from bibun.func import vmap
 
-        columns = vmap(column)(basis)  # per output: (total, *out.shape)
-    else:
-        from bibun.ops.shape import stack
-
-        per_direction = [column(basis[k]) for k in range(total)]
-        columns = tuple(stack([c[i] for c in per_direction], 0) for i in range(len(per_direction[0])))
+    columns = vmap(column)(basis)  # per output: (total, *out.shape)
     outputs = info["outputs"]
     jac = []
     for out, col in zip(outputs, columns):
