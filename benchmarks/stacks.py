@@ -4,7 +4,7 @@ FILE is py-spy's raw (collapsed-stack) output, e.g. from
 ``py-spy record --format raw -o FILE --rate 2000 -- python -m benchmarks.profiling W2 --loop 15``.
 Only samples inside the workload's step count. Each sample is charged to a cost category
 by the innermost bibun frame on its stack (so a NumPy call made from ``apply`` counts as
-dispatch unless it runs inside a kernel wrapper); then the top lines by own time. With
+dispatch, except on the line that calls the primal); then the top lines by own time. With
 ``--us`` (the step's measured time), shares become microseconds."""
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from collections import Counter
 _SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^():]*?)(?::(?P<line>\d+))?\)$")
+
+_KERNELS = "kernels (NumPy / math, rule and primal bodies)"
 
 # (category, file name, function name or "*"); the first match wins, so specific entries
 # come before a file's catch-all.
@@ -48,8 +50,8 @@ CATEGORIES = (
     ("engine: entry (Tensor.backward, autograd.backward)", "engine.py", "_as_tuple"),
     ("engine: main loop", "engine.py", "*"),
     ("grad mode", "grad_mode.py", "*"),
-    ("kernels (NumPy / math, rule and primal bodies)", "_xp.py", "*"),
-    ("kernels (NumPy / math, rule and primal bodies)", "*", "<lambda>"),
+    (_KERNELS, "_xp.py", "*"),
+    (_KERNELS, "*", "<lambda>"),
     ("dtype promotion and operator dispatch", "_dtype.py", "*"),
     ("dtype promotion and operator dispatch", "_tensor_methods.py", "*"),
 )
@@ -66,11 +68,17 @@ def _parse(line: str) -> tuple[list[tuple[str, str, str]], int]:
     return frames, int(count)
 
 
-def categorize(frames: list[tuple[str, str, str]]) -> str:
-    for func, file, _ in reversed(frames):
+def categorize(frames: list[tuple[str, str, str]], src: str = "") -> str:
+    for i in range(len(frames) - 1, -1, -1):
+        func, file, lineno = frames[i]
         if not file.startswith("bibun/") and "/bibun/" not in file:
             continue
         name = file.rsplit("/", 1)[-1]
+        caller = frames[i - 1][0] if i else ""
+        if name in _OPS_FILES and caller in ("apply", "_apply_rules"):
+            return _KERNELS  # a primal or a VJP rule written as a named function
+        if func == "apply" and "primal(" in _source(f"{file}:{lineno}", src):
+            return _KERNELS  # NumPy's C kernel runs on this line, with no Python frame of its own
         for category, cat_file, cat_func in CATEGORIES:
             if (cat_file == "*" or cat_file == name) and (cat_func == "*" or cat_func == func):
                 return category
@@ -93,7 +101,7 @@ def summarize(lines: list[str], step_marker: str, top: int, us: float | None, sr
             continue
         inner = frames[starts[0] + 1 :]
         total += count
-        categories[categorize(inner)] += count
+        categories[categorize(inner, src)] += count
         if inner:
             func, file, lineno = inner[-1]
             own_lines[f"{file.split('site-packages/')[-1]}:{lineno} ({func})"] += count
