@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bibun.ops.linalg import diagonal as _diagonal
-from bibun.ops.linalg import matmul, tensordot
+from bibun.ops.linalg import matmul
 from bibun.ops.linalg_decomp import (
     LinAlgError,
     cholesky,
@@ -51,6 +51,5 @@ __all__ = [
     "solve",
     "svd",
     "svdvals",
-    "tensordot",
     "vector_norm",
 ]

@@ -143,7 +143,11 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         raise RuntimeError(f"mat1 must be a matrix, got {mat1._data.ndim}-D tensor")
     _check_inner(mat1, mat2)
     out_shape = (mat1._data.shape[0], mat2._data.shape[1])
-    if np.broadcast_shapes(input._data.shape, out_shape) != out_shape:
+    try:
+        fits = np.broadcast_shapes(input._data.shape, out_shape) == out_shape
+    except ValueError:
+        fits = False
+    if not fits:
         raise RuntimeError(
             f"The expanded size of the tensor ({out_shape[1]}) must match the existing size "
             f"({input._data.shape[-1]}) at non-singleton dimension 1.  Target sizes: {list(out_shape)}.  "

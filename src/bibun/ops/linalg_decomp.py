@@ -522,7 +522,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 
 _register_vocabulary(
-    linalg_inv=(np.linalg.inv, inv),
+    linalg_inv=(_inv_primal, inv),  # a singular matrix raises LinAlgError inside rules too
     linalg_solve=(_solve_primal, _solve_tensor),
 )
 
