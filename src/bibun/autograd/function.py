@@ -326,7 +326,7 @@ def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
         results = []
         for out in (outputs,) if single else outputs:
             if isinstance(out, Tensor):
-                node = DelayedError()
+                node = Error()
                 node._next = tuple(map(_registry._edge, inputs))
                 wrapped = new_tensor(out._data, True)
                 wrapped._grad_fn = node
@@ -337,7 +337,7 @@ def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class DelayedError(Node):
+class Error(Node):
     """The grad_fn of a once_differentiable backward's result: differentiating it raises."""
 
     def _backward(self, grads: list, xp: Any, create_graph: bool, needed: Any) -> list:
