@@ -108,6 +108,8 @@ def describe(libs: dict[str, Any]) -> list[str]:
         f"numpy: {np.__version__}",
     ]
     for name, lib in libs.items():
+        if name == "numpy":
+            continue  # the reference column: its version is printed above
         try:
             version = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

@@ -147,7 +147,43 @@ def _mlp_mygrad(lib: Lib, batch: int) -> tuple[Callable, Callable]:
     return step, check
 
 
-_MLP = {"bibun": _mlp_torchlike, "torch": _mlp_torchlike, "autograd": _mlp_hips, "mygrad": _mlp_mygrad}
+def _mlp_numpy(lib: Lib, batch: int) -> tuple[Callable, Callable]:
+    """The kernel floor: the same step in plain NumPy with hand-derived gradients and the
+    update in place, no autograd at all."""
+    arrays, x, onehot = _mlp_arrays(batch)
+    params = [a.copy() for a in arrays]
+
+    def loss_and_grads(params: list) -> tuple[Any, list]:
+        w1, b1, w2, b2, w3, b3 = params
+        h1 = np.tanh(x @ w1 + b1)
+        h2 = np.tanh(h1 @ w2 + b2)
+        z = h2 @ w3 + b3
+        s = z - z.max(axis=1, keepdims=True)
+        e = np.exp(s)
+        total = e.sum(axis=1, keepdims=True)
+        loss = -((s - np.log(total)) * onehot).sum() / batch
+        dz = (e / total - onehot) / batch  # d loss / d z, as onehot rows sum to 1
+        dh2 = (dz @ w3.T) * (1 - h2 * h2)
+        dh1 = (dh2 @ w2.T) * (1 - h1 * h1)
+        grads = [x.T @ dh1, dh1.sum(axis=0), h1.T @ dh2, dh2.sum(axis=0), h2.T @ dz, dz.sum(axis=0)]
+        return loss, grads
+
+    def step() -> Any:
+        loss, grads = loss_and_grads(params)
+        for p, g in zip(params, grads):
+            p -= LR * g
+        return loss
+
+    return step, lambda: _mlp_check_values(*loss_and_grads([a.copy() for a in arrays]))
+
+
+_MLP = {
+    "bibun": _mlp_torchlike,
+    "torch": _mlp_torchlike,
+    "autograd": _mlp_hips,
+    "mygrad": _mlp_mygrad,
+    "numpy": _mlp_numpy,
+}
 
 
 def w3(libs: dict[str, Lib], quick: bool) -> list[Row]:
@@ -225,7 +261,33 @@ def _w4_mygrad(lib: Lib, x: np.ndarray) -> tuple[Callable, Callable, Callable]:
     return (lambda: forward().backward()), forward, check
 
 
-_W4 = {"bibun": _w4_torchlike, "torch": _w4_torchlike, "autograd": _w4_hips, "mygrad": _w4_mygrad}
+def _w4_numpy(lib: Lib, x: np.ndarray) -> tuple[Callable, Callable, Callable]:
+    """The kernel floor: the value and the hand-derived gradient in plain NumPy."""
+
+    def forward() -> Any:
+        return (np.sin(x) * np.exp(-x * x) + np.tanh(x)).sum()
+
+    def value_and_grad() -> tuple[Any, np.ndarray]:
+        e = np.exp(-x * x)
+        s = np.sin(x)
+        t = np.tanh(x)
+        value = (s * e + t).sum()
+        return value, np.cos(x) * e - 2 * x * s * e + (1 - t * t)
+
+    def check() -> np.ndarray:
+        value, grad = value_and_grad()
+        return np.concatenate([[float(value)], np.asarray(grad, np.float64)[::97]])
+
+    return value_and_grad, forward, check
+
+
+_W4 = {
+    "bibun": _w4_torchlike,
+    "torch": _w4_torchlike,
+    "autograd": _w4_hips,
+    "mygrad": _w4_mygrad,
+    "numpy": _w4_numpy,
+}
 
 
 def w4(libs: dict[str, Lib], quick: bool) -> list[Row]:
@@ -242,7 +304,7 @@ def w4(libs: dict[str, Lib], quick: bool) -> list[Row]:
             "ms",
             1e3,
             fwd,
-            note="forward with grad recording (HIPS autograd: plain NumPy, it records only inside grad)",
+            note="forward with grad recording (HIPS autograd and numpy: plain NumPy, nothing recorded)",
         ),
     ]
 
@@ -287,8 +349,10 @@ def w7(libs: dict[str, Lib], quick: bool) -> list[MemoryRow]:
             measures[name] = _w7_mygrad(lib)
         elif name == "torch":
             measures[name] = "not measured: tracemalloc does not see PyTorch's allocator"
-        else:
+        elif name == "autograd":
             measures[name] = "not measured: HIPS autograd records only inside grad()"
+        else:
+            measures[name] = "not applicable: records nothing"
     return [
         MemoryRow(
             "W7",

@@ -14,6 +14,10 @@ from benchmarks._timing import Lib, Row
 
 W5_SIZE = 1_000_000
 W6_SIZE = 50
+_NO_AUTODIFF_OF_THIS_KIND = {
+    "mygrad": "unavailable: MyGrad has no {}",
+    "numpy": "not applicable: the NumPy reference covers W3 and W4 only",
+}
 
 
 def _submodule(lib: Lib, name: str) -> Any:
@@ -57,8 +61,8 @@ def w5(libs: dict[str, Lib], quick: bool) -> list[Row]:
     steps: dict[str, Any] = {}
     checks = {}
     for name, lib in libs.items():
-        if name == "mygrad":
-            steps[name] = "unavailable: MyGrad has no forward mode"
+        if name in _NO_AUTODIFF_OF_THIS_KIND:
+            steps[name] = _NO_AUTODIFF_OF_THIS_KIND[name].format("forward mode")
             continue
         made = _jvp_hips(lib, x, t) if name == "autograd" else _jvp_torchlike(lib, x, t)
         if isinstance(made, str):
@@ -107,8 +111,8 @@ def w6(libs: dict[str, Lib], quick: bool) -> list[Row]:
     steps: dict[str, Any] = {}
     checks = {}
     for name, lib in libs.items():
-        if name == "mygrad":
-            steps[name] = "unavailable: MyGrad has no higher-order derivatives"
+        if name in _NO_AUTODIFF_OF_THIS_KIND:
+            steps[name] = _NO_AUTODIFF_OF_THIS_KIND[name].format("higher-order derivatives")
             continue
         made = _hessian_hips(lib, x) if name == "autograd" else _hessian_torchlike(lib, x)
         if isinstance(made, str):

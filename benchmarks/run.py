@@ -21,9 +21,14 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import _env  # noqa: E402 - must not import NumPy before threads are pinned
 
-ALL_LIBS = ("bibun", "torch", "autograd", "mygrad")
+# "numpy" is no library under test: plain NumPy with hand-derived gradients (W3, W4), the
+# floor NumPy's kernels set for any NumPy-based engine.
+ALL_LIBS = ("bibun", "torch", "autograd", "mygrad", "numpy")
 WORKLOAD_KEYS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
-RATIO_NOTE = "ratio: paired median of bibun/PyTorch per round; for 'W4 ratio' and W7, bibun's own ratio"
+RATIO_NOTE = (
+    "ratio: paired median of bibun/PyTorch per round; for 'W4 ratio' and W7, bibun's own ratio.\n"
+    "numpy: hand-derived gradients in plain NumPy, no autograd (W3, W4): the kernel floor"
+)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

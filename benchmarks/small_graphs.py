@@ -137,7 +137,7 @@ def _row(builders: dict, libs: dict[str, Lib], **kwargs: Any) -> Row:
     steps, checks = {}, {}
     for name, lib in libs.items():
         if name not in builders:
-            steps[name] = f"no {kwargs['key']} implementation for {name}"
+            steps[name] = "not applicable: the NumPy reference covers W3 and W4 only"
             continue
         steps[name], checks[name] = builders[name](lib)
     return Row(steps=steps, checks=checks, **kwargs)
