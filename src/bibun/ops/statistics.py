@@ -208,7 +208,7 @@ def _norm_primal(x: ndarray, axis: tuple, keepdims: bool, shape: tuple, kept_sha
     a = np.abs(x)
     with np.errstate(all="ignore"):
         if ord == 2:
-            out = np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdims))
+            out = _two_norm(a, axis, keepdims)
         elif ord == 1:
             out = np.sum(a, axis=axis, keepdims=keepdims)
         elif ord == math.inf:
@@ -220,6 +220,14 @@ def _norm_primal(x: ndarray, axis: tuple, keepdims: bool, shape: tuple, kept_sha
         else:
             out = np.sum(a**ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
     return np.asarray(out).astype(x.dtype, copy=False)
+
+
+def _two_norm(a: ndarray, axis: tuple, keepdims: bool) -> ndarray:
+    """sqrt(sum(a^2)), as PyTorch computes it (no rescaling: huge entries overflow to inf);
+    a one-entry slice is |a| itself, so a tiny 0-d value does not underflow to 0."""
+    if _count(a.shape, axis) == 1:
+        return np.sum(a, axis=axis, keepdims=keepdims)
+    return np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdims))
 
 
 def _norm_vjp(
