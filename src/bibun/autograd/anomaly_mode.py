@@ -112,8 +112,12 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
     def __call__(self, func: _F) -> _F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__(self.check_nan):
+            previous = (is_anomaly_enabled(), is_anomaly_check_nan_enabled())
+            _set(True, self.check_nan)
+            try:
                 return func(*args, **kwargs)
+            finally:
+                _set(*previous)
 
         return wrapper  # type: ignore[return-value]
 
