@@ -165,14 +165,6 @@ def _register_vocabulary(**pairs: tuple[Any, Any]) -> None:
         setattr(_xp.TENSOR, name, tensor_fn)
 
 
-def _on_arrays(xp: Any) -> bool:
-    return xp is _xp.NUMPY
-
-
-def _floating(input: Tensor) -> Tensor:
-    return input if input._data.dtype.kind in "fc" else input.to(_dtype.get_default_dtype())
-
-
 # --- outer, tensordot: compositions, recorded as PyTorch records them ----------------------------
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     for name, t in (("self", input), ("vec2", vec2)):
