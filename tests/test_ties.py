@@ -97,3 +97,17 @@ def test_max_dim_sends_everything_to_the_first_tied_index() -> None:
     values, indices = x.max(1)
     values.sum().backward()
     assert indices.tolist() == [0] and x.grad.tolist() == [[1.0, 0.0, 0.0]]
+
+
+def test_scatter_source_larger_than_the_index() -> None:
+    """Only the block of ``src`` the index covers is read, so only it gets a gradient
+    (PyTorch 2.13's backward raises a shape error here; docs/ops.md)."""
+    x = bibun.zeros(3, 4, dtype=bibun.float64, requires_grad=True)
+    src = bibun.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    index = bibun.tensor([[0, 2], [1, 3], [3, 0]])
+    out = x.scatter(1, index, src)
+    assert out.tolist() == [[0.0, 0.0, 1.0, 0.0], [0.0, 3.0, 0.0, 4.0], [7.0, 0.0, 0.0, 6.0]]
+    weights = np.arange(12.0).reshape(3, 4) + 1
+    out.backward(bibun.tensor(weights))
+    assert src.grad.tolist() == [[1.0, 3.0, 0.0], [6.0, 8.0, 0.0], [12.0, 9.0, 0.0]]
+    assert x.grad.tolist() == [[0.0, 2.0, 0.0, 4.0], [5.0, 0.0, 7.0, 0.0], [0.0, 10.0, 11.0, 0.0]]
