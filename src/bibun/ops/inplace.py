@@ -159,9 +159,6 @@ class CopySlices(Node):
         self.inner = inner
         self.positions = positions
         self.base_shape = base_shape
-        mask = np.zeros(int(np.prod(base_shape, dtype=np.int64)), dtype=bool)
-        mask[positions.ravel()] = True
-        self.mask = mask.reshape(base_shape)
 
     @property
     def _saved(self) -> Any:  # the inner node's saved values are this node's (freed with it)
@@ -179,7 +176,11 @@ class CopySlices(Node):
         result: list = [None] * len(self._next)
         if g is None:
             return result
-        base_grad = xp.where(self.mask, 0.0, g)
+        # The written region's mask is built here, not kept: a loop of writes into one base
+        # would otherwise hold a base-sized mask per write.
+        mask = np.zeros(int(np.prod(self.base_shape, dtype=np.int64)), dtype=bool)
+        mask[self.positions.ravel()] = True
+        base_grad = xp.where(mask.reshape(self.base_shape), 0.0, g)
         if self.inner is not None:
             flat = xp.reshape(g, (-1,))
             inner_grads = engine._apply_rules(self.inner, [_take(flat, self.positions)], xp, create_graph, None)
