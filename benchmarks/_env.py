@@ -121,5 +121,15 @@ def describe(libs: dict[str, Any]) -> list[str]:
         lines.append(f"torch threads: intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()}")
     lines.append("thread variables: " + " ".join(f"{n}={os.environ.get(n)}" for n in _THREAD_VARIABLES))
     lines.extend("thread pool: " + p for p in _threadpools())
+    lines.append(load_average())
     lines.extend("note: " + n for n in _notes)
     return lines
+
+
+def load_average() -> str:
+    """Other processes compete for the cores: numbers taken under load are less sharp."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average: unknown"
+    return f"load average: {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"

@@ -142,7 +142,8 @@ def _notes(results: list) -> list[str]:
         if r.note:
             lines.append(f"    {r.note}")
         for name, why in r.missing.items():
-            lines.append(f"    {name}: {why}")
+            if not why.startswith("not applicable"):  # the table's n/a says enough
+                lines.append(f"    {name}: {why}")
         for name, text in r.detail.items():
             lines.append(f"    {name}: {text}")
     return lines
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if derived is not None:
         index = next(i for i, r in enumerate(results) if r.key == "W4 fwd") + 1
         results.insert(index, derived)
-    print(f"\n(measured in {time.perf_counter() - started:.0f} s)\n")
+    print(f"\n(measured in {time.perf_counter() - started:.0f} s; at the end, {_env.load_average()})\n")
     names = [name for name in ALL_LIBS if name in libs]
     for line in _table(results, names, args.markdown):
         print(line)
