@@ -59,7 +59,7 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> 
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if out._data.dtype.kind not in "fc":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype!r}")
-            seed = np.ones_like(out._data)
+            seed = np.ones(out._data.shape, out._data.dtype)
             grad = new_tensor(seed) if create_graph else seed
         else:
             if not isinstance(given, Tensor):
@@ -92,29 +92,31 @@ def _target_key(t: Tensor, index: int) -> tuple:
 
 
 def _discover(roots: list) -> list[Node]:
-    """Every node reachable from the roots, found with an explicit stack."""
-    seen: set[int] = set()
+    """Every node reachable from the roots, found with an explicit stack, in the order the
+    engine runs them: highest sequence number first (docs/design.md, "The engine")."""
+    seen = {r[0] for r in roots}
+    stack = list(seen)
     nodes = []
-    stack = [r[0] for r in roots]
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
         nodes.append(node)
         for edge in node._next:
-            if edge is not None and id(edge[0]) not in seen:
-                stack.append(edge[0])
+            if edge is not None:
+                child = edge[0]
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    nodes.sort(key=_by_sequence, reverse=True)
     return nodes
 
 
-def _needed(nodes: list[Node], target_nodes: set[int]) -> set[int]:
+def _needed(nodes: list[Node], target_nodes: set[Node]) -> set[Node]:
     """The nodes whose rules must run to reach a target: those with a needed node below.
     Children have lower sequence numbers, so one ascending pass settles every node."""
-    needed: set[int] = set()
-    for node in sorted(nodes, key=_by_sequence):
-        if id(node) in target_nodes or any(e is not None and id(e[0]) in needed for e in node._next):
-            needed.add(id(node))
+    needed: set[Node] = set()
+    for node in reversed(nodes):
+        if node in target_nodes or any(e is not None and e[0] in needed for e in node._next):
+            needed.add(node)
     return needed
 
 
@@ -134,65 +136,81 @@ def run_backward(
         retain_graph = create_graph
     targets = [_target_key(t, i) for i, t in enumerate(inputs)] if inputs is not None else None
     nodes = _discover(roots)
-    nodes.sort(key=_by_sequence, reverse=True)
-    needed = None
-    captured: dict[tuple[int, int], Any] = {}
+    needed = capture_keys = None
+    captured: dict[tuple[Node, int], Any] = {}
     if targets is not None:
-        needed = _needed(nodes, {id(node) for node, _ in targets})
-        capture_keys = {(id(node), nr) for node, nr in targets}
+        needed = _needed(nodes, {node for node, _ in targets})
+        capture_keys = set(targets)
     xp = _xp.TENSOR if create_graph else _xp.NUMPY
+    apply_rules = _apply_rules  # read once: anomaly mode swaps in a checking runner
 
-    buffers: dict[int, list] = {}
+    buffers: dict[Node, list] = {}
     for node, nr, grad in roots:
         _accumulate_into(buffers, node, nr, grad)
+    pop = buffers.pop
 
     token = grad_mode._state.set((create_graph, False))
+    # PyTorch never warns about inf/nan arising in backward (0 * inf, log(0) in a rule): nor do we.
+    errstate = np.errstate(all="ignore")
+    errstate.__enter__()
     try:
         for node in nodes:
-            grads = buffers.pop(id(node), None)
-            if grads is None or (needed is not None and id(node) not in needed):
+            grads = pop(node, None)
+            if grads is None or (needed is not None and node not in needed):
                 continue
             if node._tensor_prehooks is not None or node._retain_grad_refs is not None:
                 grads = _run_tensor_hooks(node, grads, create_graph)
             if node._prehooks is not None:
                 grads = _run_node_prehooks(node, grads, create_graph)
-            if targets is not None:
+            if capture_keys is not None:
                 for nr, g in enumerate(grads):
-                    if (id(node), nr) in capture_keys and g is not None:
-                        captured[(id(node), nr)] = g
+                    if g is not None and (node, nr) in capture_keys:
+                        captured[(node, nr)] = g
             if type(node) is AccumulateGrad:
-                if accumulate and (targets is None or (id(node), 0) in capture_keys):
+                if accumulate and (capture_keys is None or (node, 0) in capture_keys):
                     _accumulate_grad(node.variable, grads[0], create_graph)
                     if node._hooks is not None:
                         _run_node_posthooks(node, [], grads, create_graph)
                 continue
-            if needed is not None and not any(e is not None and id(e[0]) in needed for e in node._next):
+            if needed is not None and not any(e is not None and e[0] in needed for e in node._next):
                 continue  # a target's own node: captured above, nothing below it is wanted
-            input_grads = _apply_rules(node, grads, xp, create_graph, needed)
+            input_grads = apply_rules(node, grads, xp, create_graph, needed)
             if node._hooks is not None:
                 input_grads = _run_node_posthooks(node, input_grads, grads, create_graph)
             if not retain_graph and node._saved:
                 node._saved = FREED
             for edge, g in zip(node._next, input_grads):
-                if g is not None and edge is not None:
-                    _accumulate_into(buffers, edge[0], edge[1], unbroadcast(xp, g, edge[2], edge[3]))
+                if g is None or edge is None:
+                    continue
+                target, nr, shape, dtype = edge
+                if g.shape != shape or g.dtype != dtype:
+                    g = unbroadcast(xp, g, shape, dtype)
+                slot = buffers.get(target)
+                if slot is None:
+                    if target._num_outputs == 1:
+                        buffers[target] = [g]
+                        continue
+                    slot = buffers[target] = [None] * target._num_outputs
+                previous = slot[nr]
+                slot[nr] = g if previous is None else previous + g
     finally:
+        errstate.__exit__(None, None, None)
         grad_mode._state.reset(token)
 
     if targets is None:
         return []
     if accumulate:
         for t, key in zip(inputs, targets):  # non-leaf inputs of backward(inputs=...) keep their grad
-            if t._grad_fn is not None and (id(key[0]), key[1]) in captured:
-                _accumulate_grad(t, captured[(id(key[0]), key[1])], create_graph)
+            if t._grad_fn is not None and key in captured:
+                _accumulate_grad(t, captured[key], create_graph)
         return []
-    return [captured.get((id(node), nr)) for node, nr in targets]
+    return [captured.get(key) for key in targets]
 
 
 def _accumulate_into(buffers: dict, node: Node, nr: int, grad: Any) -> None:
-    slot = buffers.get(id(node))
+    slot = buffers.get(node)
     if slot is None:
-        slot = buffers[id(node)] = [None] * node._num_outputs
+        slot = buffers[node] = [None] * node._num_outputs
     previous = slot[nr]
     slot[nr] = grad if previous is None else previous + grad
 
@@ -201,12 +219,16 @@ def _apply_rules(node: Node, grads: list, xp: Any, create_graph: bool, needed: s
     op = node._op
     if op is None:  # a Function or CopySlices node: it runs its own backward (graph.Node)
         return node._backward(grads, xp, create_graph, needed)
-    saved = unpack_saved(node, create_graph)
+    saved = node._saved
+    if saved:
+        saved = unpack_saved(node, create_graph)
     params = node._params
-    g = grads[0] if len(grads) == 1 else grads
+    g = grads[0] if node._num_outputs == 1 else grads
+    if needed is None and params is None:  # the common case, in one comprehension
+        return [None if edge is None or rule is None else rule(xp, g, *saved) for edge, rule in zip(node._next, op.vjp)]
     result = []
     for edge, rule in zip(node._next, op.vjp):
-        if edge is None or rule is None or (needed is not None and id(edge[0]) not in needed):
+        if edge is None or rule is None or (needed is not None and edge[0] not in needed):
             result.append(None)
         elif params:
             result.append(rule(xp, g, *saved, **params))

@@ -261,9 +261,36 @@ def _versions(args: tuple) -> tuple | None:
     return tuple(versions) if versions is not None else None
 
 
-def unpack_saved(node: Node, create_graph: bool) -> tuple:
+def unpack_saved(node: Node, create_graph: bool) -> Any:
     """The node's saved values as its rules take them: arrays at first order, Tensors with
-    create_graph. Raises PyTorch's errors for freed values and in-place modification."""
+    create_graph. Raises PyTorch's errors for freed values and in-place modification.
+
+    The loop below is the common case (first order, nothing modified, no saved-tensor hooks);
+    anything else goes to ``_unpack_checked``, which handles every case."""
+    saved = node._saved
+    if create_graph or saved is FREED or node._saved_versions is not None:
+        return _unpack_checked(node, create_graph)
+    unpacked = []
+    for value in saved:
+        kind = type(value)
+        if kind is Tensor:
+            counter = value._version_counter
+            if counter is not None and counter[0]:
+                return _unpack_checked(node, create_graph)
+            unpacked.append(value._data)
+        elif kind is SavedOutput:
+            if value.version_counter[0] != value.version:
+                return _unpack_checked(node, create_graph)
+            unpacked.append(value.data)
+        elif kind is SavedPacked or isinstance(value, Tensor):
+            return _unpack_checked(node, create_graph)
+        else:
+            unpacked.append(value)
+    return unpacked
+
+
+def _unpack_checked(node: Node, create_graph: bool) -> tuple:
+    """``unpack_saved`` for every case, with the version checks and their errors."""
     saved = node._saved
     if saved is FREED:
         raise RuntimeError(

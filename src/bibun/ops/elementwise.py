@@ -32,16 +32,25 @@ def _as_operand(x: Any) -> Any:
 
 
 def _binary(op: Any, a: Any, b: Any, true_division: bool = False, params: dict | None = None) -> Tensor:
-    """Promote as PyTorch does, then apply. Fast path: two tensors of one dtype, or a float
-    tensor with a Python number, need no cast."""
+    """Promote as PyTorch does, then apply. Fast path (checked with exact types, as it runs on
+    every arithmetic op): two tensors of one dtype, or a float tensor with a Python number,
+    need neither conversion nor promotion."""
     try:
-        if isinstance(a, Tensor):
+        if type(a) is Tensor:
             da = a._data.dtype
-            if isinstance(b, Tensor):
-                if da is b._data.dtype and not (true_division and da.kind != "f"):
+            kind = type(b)
+            if kind is Tensor:
+                if da is b._data.dtype and (not true_division or da.kind == "f"):
                     return apply(op, (a, b), params)
-            elif da.kind == "f" and type(b) in (float, int):
+            elif (kind is float or kind is int) and da.kind == "f":
                 return apply(op, (a, b), params)
+        a_operand, b_operand = _as_operand(a), _as_operand(b)
+        if a_operand is None or b_operand is None:
+            bad, position = (a, 1) if a_operand is None else (b, 2)
+            raise TypeError(
+                f"{op.name}(): argument (position {position}) must be Tensor or Number, not {type(bad).__name__}"
+            )
+        a, b = a_operand, b_operand
         target = _dtype.result_type(a, b)
         if true_division and target.kind in "biu":
             target = _dtype.get_default_dtype().np
@@ -67,9 +76,11 @@ def _operator(fn: Any) -> Any:
     """Wraps a binary function as a Python operator: unknown operand types give NotImplemented."""
 
     def method(self: Tensor, other: Any) -> Any:
-        other = _as_operand(other)
-        if other is None:
-            return NotImplemented
+        kind = type(other)
+        if kind is not Tensor and kind is not float and kind is not int:
+            other = _as_operand(other)
+            if other is None:
+                return NotImplemented
         return fn(self, other)
 
     method.__name__ = fn.__name__
@@ -86,13 +97,32 @@ ADD_SCALED = defop(
     jvp=ELEMENTWISE,
 )
 SUB = defop("sub", "SubBackward0", np.subtract, (lambda xp, g: g, lambda xp, g: -g), jvp=ELEMENTWISE)
-RSUB = defop("rsub", "RsubBackward1", lambda a, b: b - a, (lambda xp, g: -g, lambda xp, g: g), jvp=ELEMENTWISE)
+# Ops with a Python number on one side: the number is a parameter or a constant input, as
+# PyTorch records it (``1 - x`` and ``x ** 2`` show one edge, ``x * 2`` shows two), and only
+# the number is saved, so writing to ``x`` afterwards does not invalidate the graph.
+RSUB = defop("rsub", "RsubBackward1", lambda a, other: other - a, (lambda xp, g, other: -g,), jvp=ELEMENTWISE)
 MUL = defop(
     "mul",
     "MulBackward0",
     np.multiply,
     (lambda xp, g, a, b: g * b, lambda xp, g, a, b: g * a),
     save=INPUTS,
+    jvp=ELEMENTWISE,
+)
+MUL_SCALAR = defop(
+    "mul_scalar",
+    "MulBackward0",
+    np.multiply,
+    (lambda xp, g, b: g * b, None),
+    save=lambda arrays, out, params: (arrays[1],),
+    jvp=ELEMENTWISE,
+)
+DIV_SCALAR = defop(
+    "div_scalar",
+    "DivBackward0",
+    np.true_divide,
+    (lambda xp, g, b: g / b, None),
+    save=lambda arrays, out, params: (arrays[1],),
     jvp=ELEMENTWISE,
 )
 DIV = defop(
@@ -132,7 +162,14 @@ def _pow_exponent_vjp(xp: Any, g: Any, a: Any, b: Any, out: Any) -> Any:
     return xp.where((a == 0) & (b >= 0), 0.0, g * out * xp.log(a))
 
 
-POW = defop("pow", "PowBackward0", np.power, (_pow_tensor_scalar_vjp, None), save=INPUTS, jvp=ELEMENTWISE)
+POW = defop(
+    "pow",
+    "PowBackward0",
+    lambda x, exponent: np.power(x, exponent),
+    (_pow_tensor_scalar_vjp,),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
+)
 POW_TENSOR = defop(
     "pow_tensor", "PowBackward1", np.power, (_pow_base_vjp, _pow_exponent_vjp), save=INPUTS_AND_OUTPUT, jvp=ELEMENTWISE
 )
@@ -140,33 +177,50 @@ RPOW = defop(
     "rpow",
     "PowBackward2",
     lambda exponent, base: np.power(base, exponent),
-    (lambda xp, g, exponent, base, out: g * out * float(np.log(base)), None),
-    save=INPUTS_AND_OUTPUT,
+    (lambda xp, g, out, base: g * out * float(np.log(base)),),
+    save=OUTPUT,
     jvp=ELEMENTWISE,
 )
 
 
+def _with_scalar(op: Any, tensor: Any, scalar: Any, name: str) -> Tensor:
+    """Apply an op whose Python-number operand is a parameter, promoting as PyTorch does."""
+    operand = _as_operand(tensor)
+    if not isinstance(operand, Tensor):
+        raise TypeError(f"{op.name}(): argument 'input' must be Tensor, not {type(tensor).__name__}")
+    target = _dtype.result_type(operand, scalar)
+    return apply(op, (operand,), {name: scalar}, dtype=None if target == operand._data.dtype else target)
+
+
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
-        return _binary(ADD_SCALED, _as_operand(input), _as_operand(other), params={"alpha": alpha})
-    return _binary(ADD, _as_operand(input), _as_operand(other))
+        return _binary(ADD_SCALED, input, other, params={"alpha": alpha})
+    return _binary(ADD, input, other)
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         return add(input, other, alpha=-alpha)
-    return _binary(SUB, _as_operand(input), _as_operand(other))
+    return _binary(SUB, input, other)
 
 
 subtract = sub
 
 
 def rsub(input: Any, other: Any) -> Tensor:
-    return _binary(RSUB, _as_operand(input), _as_operand(other))
+    if isinstance(other, Tensor):
+        return sub(other, input)
+    return _with_scalar(RSUB, input, _as_operand(other), "other")
 
 
 def mul(input: Any, other: Any) -> Tensor:
-    return _binary(MUL, _as_operand(input), _as_operand(other))
+    kind = type(other)
+    if kind is float or kind is int:
+        return _binary(MUL_SCALAR, input, other)
+    kind = type(input)
+    if kind is float or kind is int:  # 2 * x: PyTorch records x first
+        return _binary(MUL_SCALAR, other, input)
+    return _binary(MUL, input, other)
 
 
 multiply = mul
@@ -178,8 +232,11 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
             raise ValueError(
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
             )
-        return _binary(_DIV_FLOOR if rounding_mode == "floor" else _DIV_TRUNC, _as_operand(input), _as_operand(other))
-    return _binary(DIV, _as_operand(input), _as_operand(other), true_division=True)
+        return _binary(_DIV_FLOOR if rounding_mode == "floor" else _DIV_TRUNC, input, other)
+    kind = type(other)
+    if kind is float or kind is int:
+        return _binary(DIV_SCALAR, input, other, true_division=True)
+    return _binary(DIV, input, other, true_division=True)
 
 
 divide = true_divide = div
@@ -201,10 +258,10 @@ def reciprocal(input: Tensor) -> Tensor:
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     input, exponent = _as_operand(input), _as_operand(exponent)
     if not isinstance(input, Tensor):
-        return _binary(RPOW, exponent, input)
+        return _with_scalar(RPOW, exponent, input, "base")
     if isinstance(exponent, Tensor):
         return _binary(POW_TENSOR, input, exponent)
-    return _binary(POW, input, exponent)
+    return _with_scalar(POW, input, exponent, "exponent")
 
 
 def _rtruediv(self: Tensor, other: Any) -> Any:
@@ -300,11 +357,11 @@ _MINIMUM = defop(
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
-    return _binary(_MAXIMUM, _as_operand(input), _as_operand(other))
+    return _binary(_MAXIMUM, input, other)
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
-    return _binary(_MINIMUM, _as_operand(input), _as_operand(other))
+    return _binary(_MINIMUM, input, other)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -318,7 +375,7 @@ def square(input: Tensor) -> Tensor:
 # --- comparisons: not differentiable, so no graph ------------------------------------------
 def _comparison(ufunc: np.ufunc) -> Any:
     def compare(input: Any, other: Any) -> Tensor:
-        a, b = _as_operand(input), _as_operand(other)
+        a, b = input, other
         if b is None or a is None:
             raise TypeError(
                 f"{ufunc.__name__}(): argument 'other' must be Tensor or Number, not {type(other).__name__}"
@@ -364,7 +421,7 @@ _WHERE = defop(
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     if input is None and other is None:
         return tuple(new_tensor(i) for i in np.nonzero(condition._data))
-    a, b = _as_operand(input), _as_operand(other)
+    a, b = input, other
     target = _dtype.result_type(a, b)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     shape = cond.shape

@@ -38,9 +38,11 @@ SAVED_COLOR = "orange"
 # PyTorch's names for saved values (its ``_saved_<name>`` attributes), where they are not the
 # usual ``self``/``other``/``result``.
 _SAVED_NAMES = {
-    "pow": ("self", "exponent"),
+    "pow": ("self",),
     "pow_tensor": ("self", "exponent", "result"),
-    "rpow": ("exponent", "self", "result"),
+    "rpow": ("result",),
+    "mul_scalar": ("other",),
+    "div_scalar": ("other",),
     "clamp": ("self", "min", "max"),
     "where": ("condition",),
 }

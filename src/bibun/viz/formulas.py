@@ -136,7 +136,7 @@ _FORMULAS: dict[str, tuple[Formula, tuple[Formula | None, ...]]] = {
         (lambda *_: ONE, lambda s, a, o, c, p: (number(p["alpha"]), ATOM)),
     ),
     "sub": (lambda s, a, o, c, p: s.sub(a[0], a[1]), (lambda *_: ONE, lambda *_: MINUS_ONE)),
-    "rsub": (lambda s, a, o, c, p: s.sub(a[1], a[0]), (lambda *_: MINUS_ONE, lambda *_: ONE)),
+    "rsub": (lambda s, a, o, c, p: s.sub(_num(p["other"]), a[0]), (lambda *_: MINUS_ONE,)),
     "mul": (lambda s, a, o, c, p: s.mul(a[0], a[1]), (lambda s, a, *_: a[1], lambda s, a, *_: a[0])),
     "div": (
         lambda s, a, o, c, p: s.div(a[0], a[1]),
@@ -145,8 +145,8 @@ _FORMULAS: dict[str, tuple[Formula, tuple[Formula | None, ...]]] = {
     "neg": (lambda s, a, o, c, p: s.neg(a[0]), (lambda *_: MINUS_ONE,)),
     "reciprocal": (lambda s, a, o, c, p: s.div(ONE, a[0]), (lambda s, a, *_: s.neg(s.div(ONE, s.pow(a[0], TWO))),)),
     "pow": (
-        lambda s, a, o, c, p: s.pow(a[0], a[1]),
-        (lambda s, a, o, c, p: s.mul(a[1], s.pow(a[0], _num(c[1] - 1))), None),
+        lambda s, a, o, c, p: s.pow(a[0], _num(p["exponent"])),
+        (lambda s, a, o, c, p: s.mul(_num(p["exponent"]), s.pow(a[0], _num(p["exponent"] - 1))),),
     ),
     "pow_tensor": (
         lambda s, a, o, c, p: s.pow(a[0], a[1]),
@@ -156,8 +156,8 @@ _FORMULAS: dict[str, tuple[Formula, tuple[Formula | None, ...]]] = {
         ),
     ),
     "rpow": (
-        lambda s, a, o, c, p: s.pow(a[1], a[0]),
-        (lambda s, a, o, c, p: s.mul(s.call("log", a[1]), (s.name(o), ATOM)), None),
+        lambda s, a, o, c, p: s.pow(_num(p["base"]), a[0]),
+        (lambda s, a, o, c, p: s.mul(s.call("log", _num(p["base"])), (s.name(o), ATOM)),),
     ),
     "exp": (lambda s, a, o, c, p: s.call("exp", a[0]), (lambda s, a, o, c, p: s.call("exp", a[0]),)),
     "log": (lambda s, a, o, c, p: s.call("log", a[0]), (lambda s, a, *_: s.div(ONE, a[0]),)),
@@ -196,6 +196,11 @@ _FORMULAS: dict[str, tuple[Formula, tuple[Formula | None, ...]]] = {
         ),
     ),
 }
+
+
+# Multiplying or dividing by a Python number records the number as a constant input.
+_FORMULAS["mul_scalar"] = _FORMULAS["mul"]
+_FORMULAS["div_scalar"] = _FORMULAS["div"]
 
 
 def _num(value: float) -> Piece:
