@@ -177,9 +177,7 @@ class Tensor:
         inputs: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (or only ``inputs``')."""
-        from bibun.autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph; shares memory and the version counter."""
@@ -446,3 +444,4 @@ def new_tensor(data: Any, requires_grad: bool = False) -> Tensor:
 
 
 from bibun import ops as _ops  # noqa: E402 - the op table needs Tensor defined first
+from bibun.autograd import engine as _engine  # noqa: E402 - the engine needs Tensor defined first

@@ -23,6 +23,31 @@ from bibun.ops._registry import unbroadcast, unpack_saved
 
 _by_sequence = attrgetter("_seq")
 
+# PyTorch never warns about inf/nan arising in backward (0 * inf, log(0) inside a rule), so
+# NumPy's floating-point warnings are off while the engine runs. NumPy keeps that state in a
+# context variable: setting it directly costs a fifth of np.errstate's enter and exit.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    _QUIET = _make_extobj(all="ignore")
+
+    def _quiet_numpy() -> Any:
+        return _extobj_contextvar.set(_QUIET)
+
+    def _restore_numpy(token: Any) -> None:
+        _extobj_contextvar.reset(token)
+
+except ImportError:  # another NumPy layout: the public, slower way
+
+    def _quiet_numpy() -> Any:
+        state = np.errstate(all="ignore")
+        state.__enter__()
+        return state
+
+    def _restore_numpy(token: Any) -> None:
+        token.__exit__(None, None, None)
+
+
 _CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
     "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to "
@@ -59,8 +84,11 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> 
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if out._data.dtype.kind not in "fc":
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype!r}")
-            seed = np.ones(out._data.shape, out._data.dtype)
-            grad = new_tensor(seed) if create_graph else seed
+            data = out._data
+            if create_graph:
+                grad = new_tensor(np.ones(data.shape, data.dtype))
+            else:  # a 0-d seed is a NumPy scalar: see unpack_saved
+                grad = data.dtype.type(1) if data.shape == () else np.ones(data.shape, data.dtype)
         else:
             if not isinstance(given, Tensor):
                 given = new_tensor(np.asarray(given, dtype=out._data.dtype))
@@ -72,6 +100,8 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> 
             if given._data.dtype != out._data.dtype:
                 given = given.to(out.dtype)
             grad = given if create_graph else given._data
+            if not create_graph and grad.shape == ():
+                grad = grad[()]
         node = out._grad_fn if out._grad_fn is not None else grad_accumulator(out)
         roots.append((node, out._output_nr, grad))
     return roots
@@ -96,18 +126,13 @@ def _discover(roots: list) -> list[Node]:
     engine runs them: highest sequence number first (docs/design.md, "The engine")."""
     seen = {r[0] for r in roots}
     stack = list(seen)
-    nodes = []
+    add = seen.add
     while stack:
-        node = stack.pop()
-        nodes.append(node)
-        for edge in node._next:
-            if edge is not None:
-                child = edge[0]
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    nodes.sort(key=_by_sequence, reverse=True)
-    return nodes
+        for edge in stack.pop()._next:
+            if edge is not None and edge[0] not in seen:
+                add(edge[0])
+                stack.append(edge[0])
+    return sorted(seen, key=_by_sequence, reverse=True)
 
 
 def _needed(nodes: list[Node], target_nodes: set[Node]) -> set[Node]:
@@ -150,9 +175,7 @@ def run_backward(
     pop = buffers.pop
 
     token = grad_mode._state.set((create_graph, False))
-    # PyTorch never warns about inf/nan arising in backward (0 * inf, log(0) in a rule): nor do we.
-    errstate = np.errstate(all="ignore")
-    errstate.__enter__()
+    numpy_state = _quiet_numpy()
     try:
         for node in nodes:
             grads = pop(node, None)
@@ -194,7 +217,7 @@ def run_backward(
                 previous = slot[nr]
                 slot[nr] = g if previous is None else previous + g
     finally:
-        errstate.__exit__(None, None, None)
+        _restore_numpy(numpy_state)
         grad_mode._state.reset(token)
 
     if targets is None:
@@ -249,9 +272,15 @@ def _accumulate_grad(variable: Tensor, grad: Any, create_graph: bool) -> None:
         variable._grad = new_tensor(current._data + grad)
     else:
         current._data += grad
-        current._bump_version()
-    for hook in (variable._post_accumulate_hooks or {}).values():
-        hook(variable)
+        counter = current._version_counter
+        if counter is None:
+            current._version_counter = [1]
+        else:
+            counter[0] += 1
+    hooks = variable._post_accumulate_hooks
+    if hooks:
+        for hook in list(hooks.values()):
+            hook(variable)
 
 
 def _as_user_tensor(g: Any) -> Tensor:

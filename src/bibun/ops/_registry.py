@@ -196,23 +196,58 @@ def refresh_view(view: Tensor) -> None:
 
 
 def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: tuple, out: Any) -> Node:
+    """Create the op's node: its edges, params and saved values. One pass over the inputs
+    builds the edges and, when the op saves its inputs, their versions too (this runs for
+    every recorded op)."""
     node = op.node_cls()
-    node._next = tuple(map(_edge, args))
+    save = op.save
+    saves_inputs = save is INPUTS or save is INPUTS_AND_OUTPUT
+    edges = []
+    versions = None
+    for i, a in enumerate(args):
+        if not isinstance(a, Tensor):
+            edges.append(None)
+            continue
+        if a._requires_grad:
+            data = a._data
+            edges.append((a._grad_fn or grad_accumulator(a), a._output_nr, data.shape, data.dtype))
+        else:
+            edges.append(None)
+        if saves_inputs:
+            if a._is_inference:
+                raise RuntimeError(
+                    "Inference tensors cannot be saved for backward. To work around you can make a clone "
+                    "to get a normal tensor and use it in autograd."
+                )
+            # A saved tensor's counter takes a second slot, where in-place writes note their
+            # source line for the error message (docs/mechanics.md, "Versions").
+            counter = a._version_counter
+            if counter is None:
+                a._version_counter = [0, None]
+            else:
+                if len(counter) == 1:
+                    counter.append(None)
+                if counter[0]:
+                    if versions is None:
+                        versions = [0] * len(args)
+                    versions[i] = counter[0]
+    node._next = tuple(edges)
     if len(results) != 1:
         node._num_outputs = len(results)
     if params:
         node._params = params
-    save = op.save
     if save is NOTHING:
         pass
     elif save is INPUTS:
         node._saved = args
-        node._saved_versions = _versions(args)
+        if versions is not None:
+            node._saved_versions = tuple(versions)
     elif save is OUTPUT:
         node._saved = _save_outputs(results, out, op)
     elif save is INPUTS_AND_OUTPUT:
         node._saved = args + _save_outputs(results, out, op)
-        node._saved_versions = _versions(args)
+        if versions is not None:
+            node._saved_versions = tuple(versions)
     else:
         node._saved = save(arrays, out, params or {})
     for r in results:
@@ -266,7 +301,9 @@ def unpack_saved(node: Node, create_graph: bool) -> Any:
     create_graph. Raises PyTorch's errors for freed values and in-place modification.
 
     The loop below is the common case (first order, nothing modified, no saved-tensor hooks);
-    anything else goes to ``_unpack_checked``, which handles every case."""
+    anything else goes to ``_unpack_checked``, which handles every case. At first order a 0-d
+    array is handed to the rules as a NumPy scalar: arithmetic on those is about ten times
+    cheaper than on 0-d arrays, with the same dtype rules (docs/design.md, "The engine")."""
     saved = node._saved
     if create_graph or saved is FREED or node._saved_versions is not None:
         return _unpack_checked(node, create_graph)
@@ -277,11 +314,13 @@ def unpack_saved(node: Node, create_graph: bool) -> Any:
             counter = value._version_counter
             if counter is not None and counter[0]:
                 return _unpack_checked(node, create_graph)
-            unpacked.append(value._data)
+            data = value._data
+            unpacked.append(data[()] if data.shape == () else data)
         elif kind is SavedOutput:
             if value.version_counter[0] != value.version:
                 return _unpack_checked(node, create_graph)
-            unpacked.append(value.data)
+            data = value.data
+            unpacked.append(data[()] if data.shape == () else data)
         elif kind is SavedPacked or isinstance(value, Tensor):
             return _unpack_checked(node, create_graph)
         else:

@@ -33,7 +33,7 @@ def precise(ufunc: np.ufunc) -> Any:
         dt = x.dtype
         if scalar_fn is not None and x.ndim == 0 and dt.kind == "f":
             try:
-                return np.array(scalar_fn(float(x)), dtype=dt)
+                return dt.type(scalar_fn(float(x)))
             except (ValueError, OverflowError):  # outside math's domain: NumPy gives nan/inf
                 with np.errstate(all="ignore"):
                     return ufunc(x, dtype=np.float64).astype(dt)
