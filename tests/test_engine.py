@@ -296,3 +296,72 @@ def test_engine_runs_hooks_on_intermediates() -> None:
     y.sum().backward()
     assert seen == [[1.0, 1.0]]
     assert y.grad.tolist() == [2.0, 2.0] and x.grad.tolist() == [6.0, 6.0]
+
+
+# --- in-place accumulation of large gradients (the engine adds into arrays it alone holds) ------
+def test_large_gradients_are_accumulated_in_place_only_when_unshared() -> None:
+    from bibun.autograd import engine
+
+    decisions = []
+    original = engine._sole_owner
+
+    def recording(array, references):  # this frame holds one more reference than the engine's call
+        result = original(array, references + 1)
+        decisions.append(result)
+        return result
+
+    engine._sole_owner = recording
+    try:
+        x = torch.randn(10_000, requires_grad=True)
+        (torch.sin(x) * torch.exp(-x * x) + torch.tanh(x)).sum().backward()
+    finally:
+        engine._sole_owner = original
+    assert decisions == [True, True, True, True]  # three in-place additions, and .grad without a copy
+    xd = x.detach().numpy().astype(np.float64)
+    expected = np.cos(xd) * np.exp(-xd * xd) - 2 * xd * np.sin(xd) * np.exp(-xd * xd) + 1 - np.tanh(xd) ** 2
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_in_place_accumulation_never_aliases_shared_gradients() -> None:
+    n = 10_000
+    a, b = torch.randn(n, requires_grad=True), torch.randn(n, requires_grad=True)
+    (a + b).sum().backward()  # add hands the same array to both inputs
+    a.grad.zero_()
+    assert np.all(b.grad.numpy() == 1.0)
+
+    c = torch.randn(n, requires_grad=True)
+    (c + c).sum().backward()
+    assert np.all(c.grad.numpy() == 2.0)
+
+    kept = []
+    d = torch.randn(n, requires_grad=True)
+    d.register_hook(lambda g: kept.append(g))
+    (d * 3).sum().backward()
+    d.grad.zero_()
+    assert np.all(kept[0].numpy() == 3.0)  # the hook's tensor is not the .grad the engine then mutates
+
+    e = torch.randn(n, requires_grad=True)
+    mid = e.clone()
+    mid.retain_grad()
+    (mid * 2 + mid).sum().backward()
+    e.grad.zero_()
+    assert np.all(mid.grad.numpy() == 3.0)
+
+    f = torch.randn(n, requires_grad=True)
+    y = f * 2
+    y.sum().backward(retain_graph=True)
+    first = f.grad.numpy().copy()
+    y.sum().backward()
+    np.testing.assert_array_equal(f.grad.numpy(), first * 2)
+
+
+def test_a_leaf_hook_registered_before_any_use_fires() -> None:
+    seen = []
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda g: seen.append(g.tolist()))
+    (x * 3).sum().backward()
+    (x * 2).sum().backward()
+    handle.remove()
+    (x * 5).sum().backward()
+    assert seen == [[3.0, 3.0], [2.0, 2.0]]
+    assert x.grad.tolist() == [10.0, 10.0]

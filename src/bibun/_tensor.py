@@ -42,6 +42,7 @@ class Tensor:
     _retains_grad: bool = False
     _is_inference: bool = False
     _post_accumulate_hooks: Any = None
+    _leaf_hooks: Any = None  # register_hook on a leaf: {handle id: hook}
     _view_version: int = 0  # a view: the version at which its grad_fn was last valid
     _view_made_without_grad: bool = False  # a view made under no_grad (not differentiable)
     _tangents: Any = None  # forward-mode tangents, {level: Tensor}
@@ -150,9 +151,16 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             return self._grad_fn._register_tensor_hook(self._output_nr, hook)
-        from bibun.autograd.graph import grad_accumulator
+        # A leaf keeps its hooks itself: its AccumulateGrad node is held only by the graphs that
+        # use it, and each new node picks the hooks up (graph.grad_accumulator).
+        from bibun.autograd.graph import RemovableHandle, _HookDict, grad_accumulator
 
-        return grad_accumulator(self)._register_tensor_hook(0, hook)
+        if self._leaf_hooks is None:
+            self._leaf_hooks = _HookDict()
+            grad_accumulator(self)._tensor_prehooks = {0: self._leaf_hooks}
+        handle = RemovableHandle(self._leaf_hooks)
+        self._leaf_hooks[handle.id] = hook
+        return handle
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
         """``hook(tensor)`` runs after a gradient has been accumulated into this leaf's

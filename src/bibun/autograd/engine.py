@@ -8,6 +8,7 @@ runs, or Tensors when ``create_graph=True`` (then every rule runs on Tensors and
 
 from __future__ import annotations
 
+import sys
 import warnings
 from operator import attrgetter
 from typing import Any, Sequence
@@ -22,6 +23,27 @@ from bibun.ops import _registry, _xp
 from bibun.ops._registry import unbroadcast, unpack_saved
 
 _by_sequence = attrgetter("_seq")
+_refcount = sys.getrefcount
+ndarray = np.ndarray
+
+# Gradients of at least this many elements are added in place when the engine holds the only
+# reference to the array (PyTorch steals a gradient whose use count is 1 in the same way):
+# no new array per accumulation and no copy into a leaf's .grad. Below it, allocation is
+# cheaper than the checks. See docs/design.md, "The engine".
+_IN_PLACE_MIN_SIZE = 4096
+
+
+def _sole_owner(array: Any, references: int) -> bool:
+    """True when ``array`` is an ndarray owning its memory, writable, large enough to matter,
+    and referenced from exactly ``references`` places (counted by the caller)."""
+    return (
+        type(array) is ndarray
+        and array.size >= _IN_PLACE_MIN_SIZE
+        and array.base is None
+        and array.flags.writeable
+        and _refcount(array) <= references
+    )
+
 
 # PyTorch never warns about inf/nan arising in backward (0 * inf, log(0) inside a rule), so
 # NumPy's floating-point warnings are off while the engine runs. NumPy keeps that state in a
@@ -215,7 +237,13 @@ def run_backward(
                         continue
                     slot = buffers[target] = [None] * target._num_outputs
                 previous = slot[nr]
-                slot[nr] = g if previous is None else previous + g
+                if previous is None:
+                    slot[nr] = g
+                elif _sole_owner(previous, 4):  # the slot, `previous`, the parameter, getrefcount's
+                    previous += g
+                    previous = None  # a stale local would count as one more owner later
+                else:
+                    slot[nr] = previous + g
     finally:
         _restore_numpy(numpy_state)
         grad_mode._state.reset(token)
@@ -267,7 +295,10 @@ def _accumulate_grad(variable: Tensor, grad: Any, create_graph: bool) -> None:
     if create_graph:
         variable._grad = grad if current is None else current + grad
     elif current is None:
-        variable._grad = new_tensor(np.array(grad, copy=True))
+        # The popped buffer list, `grad`, `_sole_owner`'s parameter and getrefcount's argument:
+        # four references mean nobody else holds it (tests/test_engine.py checks the count).
+        owned = _sole_owner(grad, 4)
+        variable._grad = new_tensor(grad if owned else np.array(grad, copy=True))
     elif current._requires_grad:
         variable._grad = new_tensor(current._data + grad)
     else:

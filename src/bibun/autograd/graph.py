@@ -158,6 +158,8 @@ def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
     if node is None:
         node = AccumulateGrad(tensor)
         tensor._accumulator = weakref.ref(node)
+        if tensor._leaf_hooks is not None:
+            node._tensor_prehooks = {0: tensor._leaf_hooks}
     return node
 
 
