@@ -280,6 +280,29 @@ def _point_saved_output_at(node: Node, result: Tensor, target: Tensor, version: 
             value.version = version
 
 
+def _ufunc_into(self: Tensor, ufunc: np.ufunc, other: Any) -> bool:
+    """The unrecorded arithmetic update (an optimizer step under no_grad) computed straight
+    into ``self``'s memory: one pass and no temporary, where the general path computes the
+    result and then copies it in. Only when no promotion or broadcast of ``self`` is involved;
+    otherwise returns False and the general path (with its checks and errors) runs."""
+    data = self._data
+    if data.dtype.kind != "f" or not data.flags.writeable:
+        return False
+    kind = type(other)
+    if kind is float or kind is int:
+        value = other
+    elif isinstance(other, Tensor):
+        value = other._data
+        if value.dtype != data.dtype or value.ndim > data.ndim:
+            return False
+        if any(v != 1 and v != d for v, d in zip(value.shape[::-1], data.shape[::-1])):
+            return False
+    else:
+        return False
+    ufunc(data, value, out=data)
+    return True
+
+
 def write(
     self: Tensor,
     compute: Callable[..., Tensor],
@@ -288,6 +311,7 @@ def write(
     *,
     copy_self: bool = False,
     cast_check: bool = True,
+    ufunc: np.ufunc | None = None,
 ) -> Tensor:
     """Replace ``self``'s value by ``compute(self, *args, **kwargs)`` in place, recording the
     write when grad mode is on and anything involved requires grad. ``copy_self``: the op
@@ -301,6 +325,9 @@ def write(
         self._requires_grad or (base is not None and base._requires_grad) or _requires_grad_any(args)
     )
     if not record:
+        if ufunc is not None and _ufunc_into(self, ufunc, args[0]):
+            bump_version(self)
+            return self
         result = compute(self, *args, **kwargs)
         _check_result(self, result._data, cast_check)
         self._data[...] = result._data
@@ -346,19 +373,21 @@ def _ops() -> Any:
 
 
 def add_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return write(self, _ops().add, (other,), {"alpha": alpha})
+    return write(self, _ops().add, (other,), {"alpha": alpha}, ufunc=np.add if alpha == 1 else None)
 
 
 def sub_(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-    return write(self, _ops().sub, (other,), {"alpha": alpha})
+    return write(self, _ops().sub, (other,), {"alpha": alpha}, ufunc=np.subtract if alpha == 1 else None)
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
-    return write(self, _ops().mul, (other,), copy_self=isinstance(other, Tensor) and other._requires_grad)
+    saves_self = isinstance(other, Tensor) and other._requires_grad
+    return write(self, _ops().mul, (other,), copy_self=saves_self, ufunc=np.multiply)
 
 
 def div_(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-    return write(self, _ops().div, (other,), {"rounding_mode": rounding_mode}, copy_self=True)
+    ufunc = np.true_divide if rounding_mode is None else None
+    return write(self, _ops().div, (other,), {"rounding_mode": rounding_mode}, copy_self=True, ufunc=ufunc)
 
 
 def pow_(self: Tensor, exponent: Any) -> Tensor:
