@@ -365,3 +365,14 @@ def test_a_leaf_hook_registered_before_any_use_fires() -> None:
     (x * 5).sum().backward()
     assert seen == [[3.0, 3.0], [2.0, 2.0]]
     assert x.grad.tolist() == [10.0, 10.0]
+
+
+def test_grad_with_batched_grad_outputs_gives_one_vjp_per_row() -> None:
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x  # Jacobian diag(2x)
+    (rows,) = torch.autograd.grad(y, x, torch.eye(3), is_grads_batched=True)
+    assert rows.tolist() == [[2.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]]
+    real = pytest.importorskip("torch", reason="the live comparison needs torch")
+    xt = real.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (expected,) = real.autograd.grad(xt * xt, xt, real.eye(3), is_grads_batched=True)
+    np.testing.assert_array_equal(rows.numpy(), expected.numpy())

@@ -395,7 +395,7 @@ def grad(
     """The gradients of ``outputs`` with respect to ``inputs``, returned rather than
     accumulated; only the part of the graph between them is run."""
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched: use bibun.func.vmap over autograd.grad")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     if allow_unused is None:
         allow_unused = materialize_grads
     inputs_tuple = _as_tuple(inputs)
@@ -415,3 +415,45 @@ def grad(
         else:
             final.append(g if create_graph else new_tensor(g))
     return tuple(final)
+
+
+def _batched_grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    materialize_grads: bool,
+) -> tuple[Tensor | None, ...]:
+    """``grad(..., is_grads_batched=True)``: the first dimension of every grad_output indexes
+    a batch of vector-Jacobian products. One backward pass per row over the retained graph
+    (PyTorch batches this with vmap; the results are the same), stacked along dim 0."""
+    from bibun.ops.shape import stack
+
+    outputs_tuple, seeds = _as_tuple(outputs), _as_tuple(grad_outputs)
+    if len(seeds) != len(outputs_tuple) or any(not isinstance(s, Tensor) or s.dim() == 0 for s in seeds):
+        raise RuntimeError(
+            "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch dimension. The sizes of grad_outputs must be at least 1-dimensional."
+        )
+    rows = {s.shape[0] for s in seeds}
+    if len(rows) != 1:
+        raise RuntimeError("If `is_grads_batched=True`, every grad_output must have the same first dimension.")
+    (count,) = rows
+    per_row = []
+    for b in range(count):
+        keep = True if b < count - 1 else retain_graph
+        per_row.append(
+            grad(
+                outputs_tuple,
+                inputs,
+                [s[b] for s in seeds],
+                keep,
+                create_graph,
+                True,
+                allow_unused,
+                False,
+                materialize_grads,
+            )
+        )
+    return tuple(None if row[0] is None else stack(list(row)) for row in zip(*per_row))

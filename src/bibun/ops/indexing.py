@@ -212,7 +212,7 @@ def scatter(
 ) -> Tensor:
     """Out of place: ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
     if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add or scatter_reduce")
+        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add for reduce='add'")
     return _scatter("scatter", input, dim, index, value if src is None else src, add=False)
 
 
