@@ -214,23 +214,11 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
         else:
             edges.append(None)
         if saves_inputs:
-            if a._is_inference:
-                raise RuntimeError(
-                    "Inference tensors cannot be saved for backward. To work around you can make a clone "
-                    "to get a normal tensor and use it in autograd."
-                )
-            # A saved tensor's counter takes a second slot, where in-place writes note their
-            # source line for the error message (docs/mechanics.md, "Versions").
-            counter = a._version_counter
-            if counter is None:
-                a._version_counter = [0, None]
-            else:
-                if len(counter) == 1:
-                    counter.append(None)
-                if counter[0]:
-                    if versions is None:
-                        versions = [0] * len(args)
-                    versions[i] = counter[0]
+            version = _mark_saved(a)
+            if version:
+                if versions is None:
+                    versions = [0] * len(args)
+                versions[i] = version
     node._next = tuple(edges)
     if len(results) != 1:
         node._num_outputs = len(results)
@@ -268,32 +256,31 @@ def _save_outputs(results: tuple, out: Any, op: OpDef) -> tuple:
     return tuple(saved)
 
 
-def _versions(args: tuple) -> tuple | None:
-    """The saved inputs' versions, or None when all are at version 0 (the common case).
+def _mark_saved(tensor: Tensor) -> int:
+    """Prepare ``tensor`` to be saved for backward and return its version.
 
     A version counter is ``[version]``, or ``[version, writes]`` once the tensor has been
     saved for backward: only then does an in-place write spend time noting where it happened
     (for the error message), so tensors nobody saved pay nothing (docs/mechanics.md,
-    "Versions")."""
-    versions = None
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            if a._is_inference:
-                raise RuntimeError(
-                    "Inference tensors cannot be saved for backward. To work around you can make a clone "
-                    "to get a normal tensor and use it in autograd."
-                )
-            counter = a._version_counter
-            if counter is None:
-                a._version_counter = [0, None]
-            else:
-                if len(counter) == 1:
-                    counter.append(None)
-                if counter[0]:
-                    if versions is None:
-                        versions = [0] * len(args)
-                    versions[i] = counter[0]
-    return tuple(versions) if versions is not None else None
+    "Versions"). Inference tensors may never be saved (PyTorch's rule)."""
+    if tensor._is_inference:
+        raise RuntimeError(
+            "Inference tensors cannot be saved for backward. To work around you can make a clone "
+            "to get a normal tensor and use it in autograd."
+        )
+    counter = tensor._version_counter
+    if counter is None:
+        tensor._version_counter = [0, None]
+        return 0
+    if len(counter) == 1:
+        counter.append(None)
+    return counter[0]
+
+
+def _versions(args: tuple) -> tuple | None:
+    """The saved inputs' versions, or None when all are at version 0 (the common case)."""
+    versions = [_mark_saved(a) if isinstance(a, Tensor) else 0 for a in args]
+    return tuple(versions) if any(versions) else None
 
 
 def unpack_saved(node: Node, create_graph: bool) -> Any:
