@@ -58,16 +58,18 @@ def get_numerical_jacobian(func: Callable[..., Any], inputs: Any, eps: float = 1
         reference = _outputs(func, inputs)
         jacobians = [[np.zeros((t._data.size, o._data.size), dtype=np.float64) for _, t in diff] for o in reference]
         for k, (_, t) in enumerate(diff):
-            flat = t._data.reshape(-1)  # a view: writes reach the tensor
-            if not np.shares_memory(flat, t._data):
-                raise RuntimeError("gradcheck needs inputs whose memory can be perturbed in place (a contiguous array)")
-            for j in range(flat.size):
-                original = flat[j].item()
-                flat[j] = original - eps
+            data = t._data
+            if data.size and not data.flags.writeable:
+                raise RuntimeError("gradcheck needs inputs whose memory can be perturbed in place (a writable array)")
+            # Element by element in row-major order, through the array itself, so strided
+            # inputs (transposes, slices) are perturbed where they live.
+            for j, index in enumerate(np.ndindex(data.shape)):
+                original = data[index].item()
+                data[index] = original - eps
                 minus = [o._data.astype(np.float64, copy=True) for o in _outputs(func, inputs)]
-                flat[j] = original + eps
+                data[index] = original + eps
                 plus = [o._data.astype(np.float64, copy=True) for o in _outputs(func, inputs)]
-                flat[j] = original
+                data[index] = original
                 for o_index, (p, m) in enumerate(zip(plus, minus)):
                     jacobians[o_index][k][j] = ((p - m) / (2 * eps)).reshape(-1)
     return jacobians
