@@ -231,7 +231,48 @@ def arange(
 def linspace(
     start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
-    return _finish(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    return _finish(_linspace_values(start, end, steps, _float_dtype(dtype)), requires_grad)
+
+
+def _linspace_values(start: Any, end: Any, steps: int, dtype: np.dtype) -> np.ndarray:
+    """PyTorch's CPU kernel, so the last bits agree (np.linspace rounds differently): the
+    step is computed in the dtype, the first half counts up from ``start`` and the second
+    half down from ``end``, each element one fused multiply-add. The fused operation is
+    emulated in a wider type: float64 for float32, long double for float64 (where long
+    double is only as wide as double, a plain multiply-add)."""
+    steps = _int(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    if dtype.kind == "c":
+        return np.linspace(start, end, steps).astype(dtype)
+    start, end = (x.item() if isinstance(x, Tensor) else x for x in (start, end))
+    if dtype.kind == "f":
+        step_type = np.float64 if dtype == np.float64 else np.float32
+        start, end = step_type(start), step_type(end)
+    else:  # integer dtypes: the ends are truncated to integers, the step is a double
+        step_type, start, end = np.float64, np.float64(_int(start)), np.float64(_int(end))
+    if steps == 1:
+        return np.full(1, start).astype(dtype)
+    if dtype == np.float16:
+        return _linspace_half(start, end, steps)
+    step = step_type(end - start) / step_type(max(steps - 1, 1))
+    wide = np.longdouble if step_type == np.float64 else np.float64
+    index = np.arange(steps)
+    half = steps // 2
+    up = wide(start) + wide(step) * index[:half]
+    down = wide(end) - wide(step) * (steps - 1 - index[half:])
+    return np.concatenate([up.astype(step_type), down.astype(step_type)]).astype(dtype)
+
+
+def _linspace_half(start: np.float32, end: np.float32, steps: int) -> np.ndarray:
+    """float16 arithmetic as PyTorch does it: each operation in float32, rounded to half."""
+    half, f32 = np.float16, np.float32
+    start, end = half(start).astype(f32), half(end).astype(f32)
+    step = half(half(end - start).astype(f32) / f32(steps - 1)).astype(f32)
+    index = np.arange(steps)
+    count = np.where(index < steps // 2, index, steps - 1 - index).astype(half).astype(f32)
+    offset = (step * count).astype(half).astype(f32)
+    return np.where(index < steps // 2, start + offset, end - offset).astype(half)
 
 
 def logspace(
