@@ -376,3 +376,15 @@ def test_grad_with_batched_grad_outputs_gives_one_vjp_per_row() -> None:
     xt = real.tensor([1.0, 2.0, 3.0], requires_grad=True)
     (expected,) = real.autograd.grad(xt * xt, xt, real.eye(3), is_grads_batched=True)
     np.testing.assert_array_equal(rows.numpy(), expected.numpy())
+
+
+def test_a_view_made_under_no_grad_behaves_as_in_pytorch() -> None:
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with torch.no_grad():
+        v = x[0]
+    assert v.requires_grad and v.is_leaf and v.grad_fn is None
+    (v * 2).backward()
+    assert v.grad is None and x.grad is None  # the gradient goes nowhere, as in PyTorch
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being modified inplace"):
+        v.add_(1)
+    assert x.tolist() == [1.0, 2.0]

@@ -414,7 +414,7 @@ class Tensor:
         (or a view of one) while grad mode is on, and a no_grad view written with grad on."""
         if grad_mode.state_get()[0]:
             base = self._base
-            if self._requires_grad and self._grad_fn is None:
+            if self._requires_grad and self._grad_fn is None and not self._view_made_without_grad:
                 if base is not None and base._requires_grad and base._grad_fn is None:
                     raise RuntimeError(
                         "a view of a leaf Variable that requires grad is being used in an in-place operation."

@@ -187,6 +187,10 @@ def _make_view(result: Tensor, base: Tensor, grad_enabled: bool = True) -> None:
         result._view_version = counter[0]
     if not grad_enabled:
         result._view_made_without_grad = True
+        if base._requires_grad:
+            # PyTorch: a view made under no_grad of a tensor that requires grad is a leaf that
+            # requires grad (its gradient does not reach the base).
+            result._requires_grad = True
 
 
 def refresh_view(view: Tensor) -> None:
@@ -209,8 +213,12 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
             edges.append(None)
             continue
         if a._requires_grad:
+            node_of_a = a._grad_fn
+            if node_of_a is None and not a._view_made_without_grad:
+                node_of_a = grad_accumulator(a)
+            # A view made under no_grad requires grad but passes its gradient nowhere (PyTorch).
             data = a._data
-            edges.append((a._grad_fn or grad_accumulator(a), a._output_nr, data.shape, data.dtype))
+            edges.append(None if node_of_a is None else (node_of_a, a._output_nr, data.shape, data.dtype))
         else:
             edges.append(None)
         if saves_inputs:
