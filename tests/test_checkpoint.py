@@ -36,7 +36,8 @@ def test_saved_tensors_hooks_documented_example():
     with saved_tensors_hooks(pack, unpack):
         y = a * b
     y.sum().backward()
-    assert packed[0] is a and packed[1] is b and len(packed) == 2 and len(unpacked) == 2
+    # PyTorch's order: MulBackward0 saves other before self, and unpacks them in that order too
+    assert packed[0] is b and packed[1] is a and len(packed) == 2 and unpacked == [b, a]
     assert a.grad.tolist() == [2.0] * 5
 
 

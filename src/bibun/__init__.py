@@ -99,4 +99,16 @@ def is_floating_point(input: Tensor) -> "builtins.bool":
     return input.is_floating_point()
 
 
+def is_anomaly_enabled() -> "builtins.bool":
+    from bibun.autograd import anomaly_mode
+
+    return anomaly_mode.is_anomaly_enabled()
+
+
+def is_anomaly_check_nan_enabled() -> "builtins.bool":
+    from bibun.autograd import anomaly_mode
+
+    return anomaly_mode.is_anomaly_check_nan_enabled()
+
+
 import builtins  # noqa: E402

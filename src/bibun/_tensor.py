@@ -328,6 +328,10 @@ class Tensor:
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
 
+    def is_inference(self) -> bool:
+        """True for a tensor made under ``inference_mode``."""
+        return self._is_inference
+
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
@@ -411,7 +415,13 @@ class Tensor:
     # --- in-place basics (the ops themselves: bibun/ops/inplace.py) -------------------------
     def _check_inplace(self) -> None:
         """PyTorch's refusals, checked before anything is written: a leaf that requires grad
-        (or a view of one) while grad mode is on, and a no_grad view written with grad on."""
+        (or a view of one) while grad mode is on, and a no_grad view written with grad on;
+        an inference tensor outside inference mode."""
+        if self._is_inference and not grad_mode.state_get()[1]:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to "
+                "get a normal tensor before doing inplace update."
+            )
         if grad_mode.state_get()[0]:
             base = self._base
             if self._requires_grad and self._grad_fn is None and not self._view_made_without_grad:

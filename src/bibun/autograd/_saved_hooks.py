@@ -77,30 +77,45 @@ def _record_with_hooks(op: Any, args: tuple, arrays: list, params: Any, results:
     return node
 
 
+# Ops whose backward formula for the first input reads the second: PyTorch saves (and so
+# packs and unpacks) the second input first. Users see the order when their hooks print.
+_SECOND_INPUT_FIRST = frozenset(
+    "mul div pow_tensor mm atan2 maximum minimum fmax fmin hypot xlogy fmod remainder logaddexp logaddexp2".split()
+)
+
+
 def pack_values(node: Any, saved: tuple, hooks: tuple) -> tuple:
-    """Pass each saved Tensor (inputs and the node's own outputs) through the pack hook.
-    Derived constants (masks, indices) are not tensors and stay as they are."""
+    """Pass each saved Tensor (inputs and the node's own outputs) through the pack hook, in
+    PyTorch's order. Derived constants (masks, indices) are not tensors and stay as they are."""
     pack, unpack = hooks
+    swap = node._op is not None and node._op.name in _SECOND_INPUT_FIRST and len(saved) >= 2
+    order = [1, 0, *range(2, len(saved))] if swap else range(len(saved))
     token = _stack.set(())  # an op run inside a pack hook is not packed again
     try:
-        packed = []
-        for value in saved:
-            if isinstance(value, Tensor):
-                grad_fn = value._grad_fn
-                if grad_fn is None and value._requires_grad:
-                    grad_fn = grad_accumulator(value)
-                packed.append(SavedPacked(pack(value), unpack, grad_fn, value._output_nr, value._requires_grad))
-            elif type(value) is SavedOutput:
-                output = new_tensor(value.data, value.requires_grad)
-                output._version_counter = value.version_counter
-                output._output_nr = value.output_nr
-                if value.requires_grad:
-                    output._grad_fn = node
-                entry = SavedPacked(pack(output), unpack, None, value.output_nr, value.requires_grad)
-                entry.is_output = True
-                packed.append(entry)
-            else:
-                packed.append(value)
+        packed: list = [None] * len(saved)
+        for i in order:
+            packed[i] = _pack_one(node, saved[i], pack, unpack)
+        if swap and type(packed[0]) is SavedPacked and type(packed[1]) is SavedPacked:
+            packed[0].unpack_first = packed[1]
         return tuple(packed)
     finally:
         _stack.reset(token)
+
+
+def _pack_one(node: Any, value: Any, pack: Callable[[Tensor], Any], unpack: Callable[[Any], Tensor]) -> Any:
+    """One saved value through the pack hook: an input Tensor, or the node's own output."""
+    if isinstance(value, Tensor):
+        grad_fn = value._grad_fn
+        if grad_fn is None and value._requires_grad:
+            grad_fn = grad_accumulator(value)
+        return SavedPacked(pack(value), unpack, grad_fn, value._output_nr, value._requires_grad)
+    if type(value) is SavedOutput:
+        output = new_tensor(value.data, value.requires_grad)
+        output._version_counter = value.version_counter
+        output._output_nr = value.output_nr
+        if value.requires_grad:
+            output._grad_fn = node
+        entry = SavedPacked(pack(output), unpack, None, value.output_nr, value.requires_grad)
+        entry.is_output = True
+        return entry
+    return value

@@ -340,5 +340,8 @@ def once_differentiable(fn: Callable[..., Any]) -> Callable[..., Any]:
 class Error(Node):
     """The grad_fn of a once_differentiable backward's result: differentiating it raises."""
 
+    def name(self) -> str:  # a node with no Python class in PyTorch: named by its C++ namespace
+        return "bibun::autograd::Error"
+
     def _backward(self, grads: list, xp: Any, create_graph: bool, needed: Any) -> list:
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")

@@ -150,6 +150,9 @@ class AccumulateGrad(Node):
         self._seq = -1
         self.variable = variable
 
+    def name(self) -> str:  # a node with no Python class in PyTorch: named by its C++ namespace
+        return "bibun::autograd::AccumulateGrad"
+
 
 def grad_accumulator(tensor: Tensor) -> AccumulateGrad:
     """The leaf's AccumulateGrad node, created once and shared by every use of the leaf."""
@@ -174,7 +177,7 @@ class SavedPacked:
     autograd needs to rebuild the Tensor on unpack (its grad_fn and output number), not the
     Tensor itself, so the pack function decides what stays in memory."""
 
-    __slots__ = ("packed", "unpack_hook", "grad_fn", "output_nr", "requires_grad", "is_output")
+    __slots__ = ("packed", "unpack_hook", "grad_fn", "output_nr", "requires_grad", "is_output", "unpack_first", "early")
 
     def __init__(
         self, packed: Any, unpack_hook: Callable[[Any], Any], grad_fn: Any, output_nr: int, requires_grad: bool
@@ -185,10 +188,19 @@ class SavedPacked:
         self.output_nr = output_nr
         self.requires_grad = requires_grad
         self.is_output = False
+        # For ops PyTorch saves in another order (``a * b`` packs and unpacks b first), the
+        # entry to unpack before this one; its result waits in its ``early`` slot.
+        self.unpack_first: SavedPacked | None = None
+        self.early: Any = None
 
     def unpack(self, create_graph: bool, node: Any = None) -> Any:
         from bibun._tensor import Tensor, new_tensor
 
+        if self.unpack_first is not None:
+            self.unpack_first.early = self.unpack_first.unpack(create_graph, node)
+        if self.early is not None:
+            value, self.early = self.early, None
+            return value
         value = self.unpack_hook(self.packed)
         if not isinstance(value, Tensor):
             raise TypeError(

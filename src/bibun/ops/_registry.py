@@ -273,8 +273,9 @@ def _mark_saved(tensor: Tensor) -> int:
     "Versions"). Inference tensors may never be saved (PyTorch's rule)."""
     if tensor._is_inference:
         raise RuntimeError(
-            "Inference tensors cannot be saved for backward. To work around you can make a clone "
-            "to get a normal tensor and use it in autograd."
+            "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference "
+            "mode in computation tracked by autograd. To work around this, you can make a clone to get a normal "
+            "tensor and use it in autograd, or use `bibun.no_grad()` instead of `bibun.inference_mode()`."
         )
     counter = tensor._version_counter
     if counter is None:

@@ -160,6 +160,9 @@ class CopySlices(Node):
         self.positions = positions
         self.base_shape = base_shape
 
+    def name(self) -> str:  # a node with no Python class in PyTorch: named by its C++ namespace
+        return "bibun::autograd::CopySlices"
+
     @property
     def _saved(self) -> Any:  # the inner node's saved values are this node's (freed with it)
         return self.inner._saved if self.inner is not None else ()
