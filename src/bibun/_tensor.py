@@ -130,6 +130,11 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (0 for leaves)."""
+        return self._output_nr
+
     def retain_grad(self) -> None:
         """Keep this non-leaf's gradient in ``.grad`` at the next backward (a no-op on leaves)."""
         self._sync_view()

@@ -96,6 +96,9 @@ OPS = [
     ),
     OpInfo("matmul_mv", lambda m, a, b: m.matmul(a, b), [S(((3, 4), (4,)))], "MvBackward0", covers=("mv",)),
     OpInfo("matmul_dot", lambda m, a, b: m.matmul(a, b), [S(((4,), (4,)))], "DotBackward0", covers=("dot",)),
+    OpInfo("matmul_vecmat", lambda m, a, b: a @ b, [S(((4,), (4, 3)))], "SqueezeBackward4"),
+    OpInfo("matmul_mat_batch", lambda m, a, b: a @ b, [S(((2, 4), (3, 4, 5)))], "CloneBackward0"),
+    OpInfo("matmul_row_batch", lambda m, a, b: a @ b, [S(((1, 4), (3, 4, 5)))], "TransposeBackward0"),
     OpInfo(
         "matmul_batched",
         lambda m, a, b: a @ b,

@@ -48,6 +48,12 @@ _MV = _product_op("mv", "MvBackward0")
 _MM = _product_op("mm", "MmBackward0")
 _BMM = _product_op("bmm", "BmmBackward0")
 _MATMUL = _product_op("matmul", "UnsafeViewBackward0")
+# PyTorch computes two combinations through other ops and records the last one's node:
+# vector @ matrix as unsqueeze, mm, squeeze; matrix @ batch as (batch^T @ matrix^T)^T, made
+# contiguous by a clone unless the transpose already is (one row or one column).
+_VECMAT = _product_op("matmul_vecmat", "SqueezeBackward4")
+_MAT_BATCH = _product_op("matmul_mat_batch", "CloneBackward0")
+_MAT_BATCH_T = _product_op("matmul_mat_batch_t", "TransposeBackward0")
 
 
 def _check_inner(a: Tensor, b: Tensor) -> None:
@@ -77,6 +83,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         op = _MV
     elif na == 2 and nb == 2:
         op = _MM
+    elif na == 1 and nb == 2:
+        op = _VECMAT
+    elif na == 2 and nb > 2:
+        op = _MAT_BATCH_T if 1 in (input._data.shape[0], other._data.shape[-1]) else _MAT_BATCH
     return _binary(op, input, other)
 
 
