@@ -254,7 +254,7 @@ def jacobian(
                 'torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-mode"` are not '
                 'supported together (yet). Please either set `create_graph=False` or `strategy="reverse-mode"`.'
             )
-        return _jacobian_forward(func, inputs, strict, vectorize)
+        return _jacobian_forward(func, inputs, strict, vectorize, as_lists=True)
     auto = strategy is None and not create_graph and not strict
     result = _jacobian_reverse(func, inputs, create_graph, strict, vectorize, auto)
     if result is _SWITCH_TO_FORWARD:
@@ -327,7 +327,11 @@ def _batched_vjp_rows(flat: Tensor, inputs: tuple, create_graph: bool) -> list:
     return list(vmap(row)(basis))
 
 
-def _jacobian_forward(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool) -> Any:
+def _jacobian_forward(
+    func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool, as_lists: bool = False
+) -> Any:
+    """Forward mode, one column per input element. ``as_lists``: PyTorch's forward-mode
+    jacobian returns lists where reverse mode returns tuples (when the inputs are a tuple)."""
     if strict:
         raise RuntimeError(
             'torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not supported '
@@ -365,8 +369,8 @@ def _jacobian_forward(func: Callable[..., Any], inputs: Any, strict: bool, vecto
             part = moved[(Ellipsis, slice(start, start + n))]
             row.append(shape_ops.reshape(part, out.shape + x.shape).detach())
             start += n
-        jac.append(tuple(row))
-    return _unpack(tuple(jac), (outputs_is_tuple_of(outputs), inputs_is_tuple))
+        jac.append(row if as_lists else tuple(row))
+    return _unpack(jac if as_lists else tuple(jac), (outputs_is_tuple_of(outputs), inputs_is_tuple))
 
 
 def hessian(
