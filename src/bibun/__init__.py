@@ -70,6 +70,7 @@ from bibun._dtype import (
     short,
     uint8,
 )
+from bibun._dtype_info import can_cast, finfo, iinfo, is_complex, promote_types, result_type
 from bibun._printing import set_printoptions
 from bibun._size import Size, device
 from bibun._tensor import Tensor

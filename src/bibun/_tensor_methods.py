@@ -7,8 +7,8 @@ from typing import Any
 
 from bibun import ops
 from bibun._tensor import Tensor
+from bibun.ops import comparison, shape
 from bibun.ops import elementwise as ew
-from bibun.ops import shape
 
 
 def _reflected(fn: Any) -> Any:
@@ -71,10 +71,9 @@ OPERATORS = {
     "__le__": ew._operator(ops.le),
     "__gt__": ew._operator(ops.gt),
     "__ge__": ew._operator(ops.ge),
-    "__invert__": ops.logical_not,
     "__getitem__": shape.getitem,
-    "__and__": ew._operator(lambda a, b: ops.logical_and(a, b)),
-    "__or__": ew._operator(lambda a, b: ops.logical_or(a, b)),
+    # &, |, ^, ~ (and reflected): bitwise on integer and bool tensors, as in PyTorch
+    **comparison.OPERATORS,
 }
 
 # Functions whose first argument is the tensor: each is also a method of the same name.
@@ -164,6 +163,11 @@ METHODS = (
     # linalg.py, linalg_decomp.py, nn/_toplevel.py
     *("outer", "ger", "trace", "diagonal", "diag", "diag_embed", "tril", "triu", "addmm"),
     *("inverse", "det", "slogdet", "logdet", "softmax", "log_softmax"),
+    # sorting.py, comparison.py, products.py, combining.py, counting.py
+    *("sort", "argsort", "topk", "median", "unique", "isclose", "allclose", "clamp_min", "clamp_max"),
+    *("heaviside", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "cross", "kron", "addmv"),
+    *("baddbmm", "dist", "take", "diff", "repeat_interleave", "nonzero", "count_nonzero", "bincount"),
+    *("histc", "multinomial", "bernoulli"),
 )
 
 for _name, _fn in OPERATORS.items():

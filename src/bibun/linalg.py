@@ -23,6 +23,7 @@ from bibun.ops.linalg_decomp import (
     svd,
     svdvals,
 )
+from bibun.ops.products import linalg_cross as cross
 
 
 def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
@@ -38,6 +39,7 @@ def diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cross",
     "det",
     "diagonal",
     "eigh",

@@ -10,6 +10,12 @@ from bibun.ops import _xp
 from bibun.ops._registry import OPS, apply, defop
 from bibun.ops.binary import *  # noqa: F403
 from bibun.ops.binary import __all__ as _binary_all
+from bibun.ops.combining import *  # noqa: F403
+from bibun.ops.combining import __all__ as _combining_all
+from bibun.ops.comparison import *  # noqa: F403
+from bibun.ops.comparison import __all__ as _comparison_all
+from bibun.ops.counting import *  # noqa: F403
+from bibun.ops.counting import __all__ as _counting_all
 from bibun.ops.elementwise import *  # noqa: F403
 from bibun.ops.elementwise import __all__ as _elementwise_all
 from bibun.ops.indexing import *  # noqa: F403
@@ -20,6 +26,8 @@ from bibun.ops.linalg import *  # noqa: F403
 from bibun.ops.linalg import __all__ as _linalg_all
 from bibun.ops.linalg_decomp import *  # noqa: F403
 from bibun.ops.linalg_decomp import __all__ as _linalg_decomp_all
+from bibun.ops.products import *  # noqa: F403
+from bibun.ops.products import __all__ as _products_all
 from bibun.ops.reduction import *  # noqa: F403
 from bibun.ops.reduction import __all__ as _reduction_all
 from bibun.ops.scan import *  # noqa: F403
@@ -27,6 +35,8 @@ from bibun.ops.scan import __all__ as _scan_all
 from bibun.ops.shape import *  # noqa: F403
 from bibun.ops.shape import __all__ as _shape_all
 from bibun.ops.shape import getitem, index_put_zeros, normalize_dim, normalize_dims, to_dtype
+from bibun.ops.sorting import *  # noqa: F403
+from bibun.ops.sorting import __all__ as _sorting_all
 from bibun.ops.statistics import *  # noqa: F403
 from bibun.ops.statistics import __all__ as _statistics_all
 from bibun.ops.unary import *  # noqa: F403
@@ -34,6 +44,7 @@ from bibun.ops.unary import __all__ as _unary_all
 
 __all__ = [*_elementwise_all, *_linalg_all, *_linalg_decomp_all, *_reduction_all, *_shape_all, *_nn_toplevel_all]
 __all__ += [*_unary_all, *_binary_all, *_statistics_all, *_scan_all, *_layout_all, *_indexing_all]
+__all__ += [*_combining_all, *_comparison_all, *_counting_all, *_products_all, *_sorting_all]
 
 
 def _sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:

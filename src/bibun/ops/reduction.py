@@ -147,7 +147,9 @@ def _return_type(name: str) -> type:
     return type(name, (_ReturnType,), {"_name": name, "__module__": "bibun.return_types"})
 
 
-return_types = namedtuple("return_types", "max min")(_return_type("max"), _return_type("min"))
+# sort, topk and median (ops/sorting.py) return the same kind of named pair.
+_RETURN_TYPE_NAMES = ("max", "min", "sort", "topk", "median")
+return_types = namedtuple("return_types", _RETURN_TYPE_NAMES)(*(_return_type(n) for n in _RETURN_TYPE_NAMES))
 
 
 def _select_along_primal(x: Any, axis: int, keepdim: bool, arg: Any) -> tuple:
