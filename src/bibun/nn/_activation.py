@@ -93,9 +93,14 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 # --- exponential family ----------------------------------------------------------------------
+# PyTorch's CPU formulas, term for term, with small float32 arrays' exp/log1p/expm1
+# correctly rounded (_xp.precise): the printed digits then agree with PyTorch's.
+_expm1, _log1p, _exp = _xp.precise(np.expm1), _xp.precise(np.log1p), _xp.NUMPY.exp
+
+
 def _elu_primal(x: ndarray, alpha: float, scale: float, input_scale: float) -> ndarray:
-    negative = alpha * np.expm1(np.minimum(x, 0) * input_scale)
-    return (scale * np.where(x > 0, x, negative)).astype(x.dtype, copy=False)
+    negative = _expm1(np.minimum(x, 0) * input_scale) * (alpha * scale)
+    return np.where(x > 0, x * scale, negative).astype(x.dtype, copy=False)
 
 
 def _elu_vjp(xp: Any, g: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
@@ -130,7 +135,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def _softplus_primal(x: ndarray, beta: float, threshold: float) -> ndarray:
     bx = x * beta
-    soft = np.logaddexp(0, bx) / beta
+    with np.errstate(over="ignore"):  # exp overflows only where the threshold picks x
+        soft = _log1p(_exp(bx)) / beta
     return np.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
 
 
@@ -149,7 +155,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 _LOGSIGMOID = _unary_op(
     "logsigmoid",
     "LogSigmoidBackward0",
-    lambda x: (-np.logaddexp(0, -x)).astype(x.dtype, copy=False),
+    lambda x: (np.minimum(x, 0) - _log1p(_exp(-np.abs(x)))).astype(x.dtype, copy=False),
     lambda xp, g, x: g * xp.sigmoid(-x),
 )
 
@@ -159,7 +165,8 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def _silu_primal(x: ndarray) -> ndarray:
-    return (x * _xp.NUMPY.sigmoid(x)).astype(x.dtype, copy=False)
+    with np.errstate(over="ignore"):  # exp(-x) = inf for very negative x gives x / inf = -0
+        return (x / (1 + _exp(-x))).astype(x.dtype, copy=False)
 
 
 def _silu_vjp(xp: Any, g: Any, x: Any) -> Any:
@@ -186,10 +193,15 @@ def _mish_vjp(xp: Any, g: Any, x: Any) -> Any:
     return g * (t + x * xp.sigmoid(x) * (1 - t * t))
 
 
+def _mish_primal(x: ndarray) -> ndarray:
+    with np.errstate(over="ignore"):  # exp(x) = inf for large x: tanh(inf) = 1, the result x
+        return (x * _xp.NUMPY.tanh(_log1p(_exp(x)))).astype(x.dtype, copy=False)
+
+
 _MISH = _unary_op(
     "mish",
     "MishBackward0",
-    lambda x: (x * np.tanh(np.logaddexp(0, x))).astype(x.dtype, copy=False),
+    _mish_primal,
     _mish_vjp,
 )
 

@@ -55,9 +55,11 @@ def sum_to(x: ndarray, shape: tuple) -> ndarray:
 
 
 def _sigmoid(x: ndarray) -> ndarray:
-    # exp of a non-positive number only: no overflow warnings for large |x|.
-    z = exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+    # PyTorch's formula, 1 / (1 + exp(-x)), for its last digits (z / (1 + z) for x < 0 rounds
+    # differently in a quarter of cases); exp(-x) overflows to inf for x < -88 (float32) and
+    # the result is then 0, as it should be.
+    with np.errstate(over="ignore"):
+        return (1 / (1 + exp(-x))).astype(x.dtype, copy=False)
 
 
 def _index_put_zeros(shape: tuple, index: Any, g: ndarray) -> ndarray:
