@@ -70,16 +70,16 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     if data.dtype.kind != "f":
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{scalar_type_name(data.dtype)}'")
     if bins <= 0:
-        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        raise RuntimeError(f"bibun.histogram(): bins must be > 0, but got {bins} for dimension 0")
     if min > max:
-        raise RuntimeError("torch.histc: max must be larger than min")
+        raise RuntimeError("bibun.histc: max must be larger than min")
     low, high = builtins.float(min), builtins.float(max)
     if low == high and data.size:
         low, high = builtins.float(data.min()), builtins.float(data.max())
     if low == high:
         low, high = low - 1, high + 1
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
+        raise RuntimeError(f"bibun.histc: range of [{low:g}, {high:g}] is not finite")
     flat = data.reshape(-1)
     inside = flat[(flat >= low) & (flat <= high)]
     dtype = data.dtype.type

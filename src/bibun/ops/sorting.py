@@ -217,10 +217,10 @@ def searchsorted(
     ``right=True`` / ``side="right"``."""
     if side is not None:
         if side not in ("left", "right"):
-            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+            raise RuntimeError(f"bibun.searchsorted(): side can only be 'left' or 'right' but got {side}")
         if side == "left" and right:
             raise RuntimeError(
-                "torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True"
+                "bibun.searchsorted(): side and right can't be set to opposites, got side of left while right was True"
             )
         right = side == "right"
     boundaries = sorted_sequence._data
@@ -228,7 +228,7 @@ def searchsorted(
     values = np.asarray(input) if scalar else input._data
     if boundaries.ndim == 0:
         raise RuntimeError(
-            "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension"
+            "bibun.searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension"
         )
     if sorter is not None:
         boundaries = np.take_along_axis(boundaries, sorter._data, axis=-1)
@@ -238,7 +238,7 @@ def searchsorted(
     else:
         if scalar or values.shape[:-1] != boundaries.shape[:-1]:
             raise RuntimeError(
-                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+                "bibun.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
                 "boundaries tensor and input value tensor must match, but we got boundaries tensor "
                 f"{list(boundaries.shape)} and input value tensor {list(values.shape)}"
             )
