@@ -196,10 +196,16 @@ def test_gradient_penalty_backpropagates() -> None:
 
 
 def test_backward_with_create_graph_warns_about_the_cycle() -> None:
+    from bibun.autograd import engine
+
+    engine._create_graph_warned.clear()  # as PyTorch, bibun warns once per process
     x = torch.tensor(1.0, requires_grad=True)
     with pytest.warns(UserWarning, match="reference cycle"):
         (x * x).backward(create_graph=True)
     assert x.grad.requires_grad and x.grad.item() == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x * x).backward(create_graph=True)
 
 
 def test_non_scalar_backward_needs_a_gradient() -> None:

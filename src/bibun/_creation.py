@@ -76,8 +76,8 @@ def tensor(
     np_dtype = _dtype.to_numpy_dtype(dtype)
     if isinstance(data, Tensor):
         warnings.warn(
-            "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
-            "sourceTensor.clone().detach().requires_grad_(True), rather than bibun.tensor(sourceTensor).",
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+            "sourceTensor.detach().clone().requires_grad_(True), rather than bibun.tensor(sourceTensor).",
             UserWarning,
             stacklevel=2,
         )

@@ -77,6 +77,8 @@ _CREATE_GRAPH_WARNING = (
     "to None after use to break the cycle and avoid the leak."
 )
 
+_create_graph_warned: list[bool] = []
+
 
 def _as_tuple(x: Any) -> tuple:
     if x is None:
@@ -293,6 +295,9 @@ def _accumulate_grad(variable: Tensor, grad: Any, create_graph: bool) -> None:
     back arrays that others share), later ones are added in place, as PyTorch does."""
     current = variable._grad
     if create_graph:
+        if current is None and isinstance(grad, Tensor) and grad._requires_grad:
+            # PyTorch stores a recorded copy (grad_fn CopyBackwards), not the tensor itself.
+            grad = new_tensor(np.empty_like(grad._data)).copy_(grad)
         variable._grad = grad if current is None else current + grad
     elif current is None:
         # The popped buffer list, `grad`, `_sole_owner`'s parameter and getrefcount's argument:
@@ -370,7 +375,8 @@ def backward(
 ) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves (or of
     ``inputs`` alone)."""
-    if create_graph:
+    if create_graph and not _create_graph_warned:
+        _create_graph_warned.append(True)  # PyTorch warns once per process (TORCH_WARN_ONCE)
         warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     if grad_tensors is None:
         grad_tensors = grad_variables

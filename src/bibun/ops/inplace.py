@@ -90,6 +90,8 @@ _COPY = defop(
     (lambda xp, g: xp.zeros_like(g), lambda xp, g: g),  # the engine casts g to src's dtype and sums it to src's shape
     jvp=LINEAR,
 )
+# Like CopySlices, a node PyTorch has only in C++: name() gives its namespace.
+_COPY.node_cls.name = lambda self: "bibun::autograd::CopyBackwards"
 
 
 def _take(x: Any, index: Any) -> Any:

@@ -5,6 +5,7 @@ results share memory and the version counter with their base."""
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -136,8 +137,23 @@ def t(input: Tensor) -> Tensor:
     return apply(_T, (input,))
 
 
+_T_WARNED: set[int] = set()  # PyTorch warns once per process about each deprecated use
+
+
 def _T_property(input: Tensor) -> Tensor:
-    return permute(input, tuple(range(input._data.ndim))[::-1])
+    ndim = input._data.ndim
+    if ndim != 2 and min(ndim, 1) not in _T_WARNED:
+        _T_WARNED.add(min(ndim, 1))
+        warnings.warn(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+            if ndim == 0
+            else "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+            "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+            "`x.permute(*bibun.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return permute(input, tuple(range(ndim))[::-1])
 
 
 def _mT_property(input: Tensor) -> Tensor:
