@@ -119,10 +119,13 @@ print(x.requires_grad, y.requires_grad)
 import math
 a = torch.linspace(0., 2. * math.pi, steps=25, requires_grad=True)
 try:
-    a.sin_()
+    torch.sin_(a)
 except RuntimeError as e:
     print(type(e).__name__, str(e).splitlines()[0])
 print(a[:3])
+b = a.detach().clone()
+torch.sin_(b)
+print(b[:3], torch.relu_(b - 0.5)[:3], torch.zero_(b[:2]), b[:3])
 try:
     a[0] = 1.0
 except RuntimeError as e:

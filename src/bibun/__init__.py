@@ -100,6 +100,17 @@ def is_floating_point(input: Tensor) -> "builtins.bool":
     return input.is_floating_point()
 
 
+# The in-place functions PyTorch also offers at top level (torch.sin_(t) is t.sin_()).
+from bibun.ops.inplace import METHODS as _INPLACE_METHODS  # noqa: E402
+
+abs_, clamp_, cos_, exp_, fill_, log_, neg_, reciprocal_, relu_, sigmoid_, sin_, sqrt_, square_, tanh_, zero_ = (
+    _INPLACE_METHODS[name + "_"]
+    for name in "abs clamp cos exp fill log neg reciprocal relu sigmoid sin sqrt square tanh zero".split()
+)
+
+from bibun.func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
+
+
 def is_anomaly_enabled() -> "builtins.bool":
     from bibun.autograd import anomaly_mode
 
