@@ -300,3 +300,28 @@ def test_saved_tensor_checks():
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         z.sum().backward()
     assert x.grad.tolist() == pytest.approx([math.e, math.e**2])
+
+
+def test_forward_runs_on_primals_and_forward_mode_uses_jvp():
+    import bibun.autograd.forward_ad as fwAD
+
+    class Exp(bibun.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.result = y
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.result
+
+        @staticmethod
+        def jvp(ctx, t):
+            return t * ctx.result
+
+    with fwAD.dual_level():
+        x = fwAD.make_dual(bibun.tensor([0.0, 1.0]), bibun.tensor([1.0, 2.0]))
+        y = Exp.apply(x)
+        assert repr(y) == "tensor([1.0000, 2.7183], tangent=tensor([1.0000, 5.4366]))"
+        assert fwAD.unpack_dual(y).tangent._tangents is None  # the tangent itself is not dual

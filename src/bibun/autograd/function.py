@@ -180,6 +180,8 @@ class Function(metaclass=FunctionMeta):
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         record = grad_enabled and any(ctx.needs_input_grad)
         token = grad_mode._state.set((False, grad_mode.state_get()[1]))
+        # forward runs on primal values only, as in PyTorch: forward mode goes through ``jvp``.
+        forward_hook, _registry.forward_hook[0] = _registry.forward_hook[0], None
         try:
             if cls.setup_context is not Function.setup_context:
                 outputs = cls.forward(*args, **kwargs)
@@ -187,6 +189,7 @@ class Function(metaclass=FunctionMeta):
             else:
                 outputs = cls.forward(ctx, *args, **kwargs)
         finally:
+            _registry.forward_hook[0] = forward_hook
             grad_mode._state.reset(token)
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
