@@ -176,3 +176,16 @@ def test_non_tensor_operands_are_refused_clearly() -> None:
         torch.from_numpy([1, 2])
     with pytest.raises(TypeError, match="can't convert np.ndarray of type"):
         torch.from_numpy(np.array(["a"]))
+
+
+def test_complex_tensors_print_but_are_not_differentiated() -> None:
+    z = torch.tensor([1 + 2j, 3.5 - 1j])
+    assert repr(z) == "tensor([1.0000+2.j, 3.5000-1.j])"
+    with pytest.raises(RuntimeError, match="does not differentiate complex tensors"):
+        torch.tensor(1 + 1j, requires_grad=True)
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="does not differentiate complex tensors"):
+        x * z  # a complex result of a recorded op would get wrong gradients: refused
+    assert x.grad is None and x.tolist() == [1.0, 2.0]
+    with torch.no_grad():
+        assert (x * z).tolist() == [1 + 2j, 7 - 2j]  # values are fine

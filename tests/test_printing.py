@@ -47,6 +47,12 @@ GENERATED = [
     ("float64 matrix", lambda m: m.tensor([[1e-3, 2.5], [3.0, 400.0]], dtype=m.float64)),
     ("mixed sign scientific", lambda m: m.tensor([-1e-5, 3e4, 0.0])),
     ("int64 wide", lambda m: m.tensor([1, -100000, 42])),
+    ("complex 0-d", lambda m: m.tensor(1 + 1j)),
+    ("complex vector", lambda m: m.tensor([1 + 2j, 3.5 - 1j])),
+    ("complex128", lambda m: m.tensor([1 + 2j], dtype=m.complex128)),
+    ("complex wide range", lambda m: m.tensor([0.001 + 1000j, -2j])),
+    ("complex nan", lambda m: m.tensor([1.0 + 1j, float("nan") + 0j])),
+    ("complex matrix", lambda m: m.tensor([[1 + 1j, 2 - 2j], [3.25 + 0j, -1j]])),
 ]
 
 

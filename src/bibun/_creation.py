@@ -98,8 +98,9 @@ def tensor(
         array = array.astype(target, copy=array.dtype != target or array is data)
     out = new_tensor(array)
     if requires_grad:
-        if array.dtype.kind not in "fc":
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        _dtype.check_can_require_grad(
+            array.dtype, "Only Tensors of floating point and complex dtype can require gradients"
+        )
         out._requires_grad = True
     return out
 
@@ -140,8 +141,9 @@ def _sizes(size: Sequence[Any]) -> tuple[int, ...]:
 def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
     out = new_tensor(array)
     if requires_grad:
-        if array.dtype.kind not in "fc":
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        _dtype.check_can_require_grad(
+            array.dtype, "Only Tensors of floating point and complex dtype can require gradients"
+        )
         out._requires_grad = True
     return out
 

@@ -157,3 +157,18 @@ def result_type(*operands: object) -> np.dtype:
 import builtins as _builtins  # noqa: E402 - the module shadows bool/int/float on purpose
 
 builtins_bool, builtins_int, builtins_complex = _builtins.bool, _builtins.int, _builtins.complex
+
+
+COMPLEX_GRADIENTS_UNSUPPORTED = (
+    "bibun does not differentiate complex tensors yet: its derivative rules are written for real "
+    "values, and PyTorch's conjugate (Wirtinger) convention is not implemented. Keep the real and "
+    "imaginary parts as separate real tensors (docs/differences.md)."
+)
+
+
+def check_can_require_grad(np_dtype: np.dtype, message: str) -> None:
+    """PyTorch's refusal for non-float dtypes (with its own message), and bibun's for complex."""
+    if np_dtype.kind == "c":
+        raise RuntimeError(COMPLEX_GRADIENTS_UNSUPPORTED)
+    if np_dtype.kind != "f":
+        raise RuntimeError(message)

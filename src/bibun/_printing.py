@@ -108,6 +108,21 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
+class _ComplexFormatter:
+    """PyTorch prints a complex tensor with one format for the real parts and one for the
+    imaginary parts, each chosen as for a real tensor, joined as ``1.0000+2.j``."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real = _Formatter(np.ascontiguousarray(values.real))
+        self.imag = _Formatter(np.ascontiguousarray(values.imag))
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value: Any) -> str:
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
 def _plain(value: Any) -> str:
     return str(value)
 
@@ -164,7 +179,8 @@ def array_body(values: np.ndarray, indent: int) -> str:
     summarize = values.size > PRINT_OPTS.threshold
     if values.dtype == np.float16:
         values = values.astype(np.float32)
-    formatter = _Formatter(_summarized(values) if summarize else values)
+    shown = _summarized(values) if summarize else values
+    formatter = _ComplexFormatter(shown) if values.dtype.kind == "c" else _Formatter(shown)
     return _array_str(values, indent, summarize, formatter)
 
 
@@ -196,7 +212,8 @@ def tensor_repr(tensor: Tensor, tangent: Tensor | None = None) -> str:
             suffixes.append(f"dtype={dtype!r}")
         body = "[]"
     else:
-        if dtype not in (default, _dtype.complex128, _dtype.int64, _dtype.bool):
+        default_complex = _dtype.complex128 if default is _dtype.float64 else _dtype.complex64
+        if dtype not in (default, default_complex, _dtype.int64, _dtype.bool):
             suffixes.append(f"dtype={dtype!r}")
         body = array_body(values, indent)
     if tensor.grad_fn is not None:

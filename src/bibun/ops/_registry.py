@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
 from bibun.autograd import grad_mode
 from bibun.autograd.graph import FREED, Node, SavedOutput, SavedPacked, grad_accumulator, make_node_class
@@ -203,6 +204,8 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
     """Create the op's node: its edges, params and saved values. One pass over the inputs
     builds the edges and, when the op saves its inputs, their versions too (this runs for
     every recorded op)."""
+    if results[0]._data.dtype.kind == "c":
+        raise RuntimeError(_dtype.COMPLEX_GRADIENTS_UNSUPPORTED)
     node = op.node_cls()
     save = op.save
     saves_inputs = save is INPUTS or save is INPUTS_AND_OUTPUT
