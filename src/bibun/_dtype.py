@@ -154,6 +154,46 @@ def result_type(*operands: object) -> np.dtype:
     return _combine(dim_result, _combine(zero_result, wrapped_result))
 
 
+# PyTorch names a dtype two ways in its messages: by ScalarType ("expected scalar type Float")
+# and by the C++ element type ("expected dtype float", "long int", "c10::Half").
+_SCALAR_TYPE_NAMES = {
+    "bool": "Bool",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+}
+_CPP_TYPE_NAMES = {
+    "bool": "bool",
+    "uint8": "unsigned char",
+    "int8": "signed char",
+    "int16": "short int",
+    "int32": "int",
+    "int64": "long int",
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
+
+
+def scalar_type_name(np_dtype: np.dtype) -> str:
+    """PyTorch's ScalarType name of a dtype, as its messages print it: Float, Double, Long, ..."""
+    return _SCALAR_TYPE_NAMES.get(np_dtype.name, np_dtype.name)
+
+
+def cpp_type_name(np_dtype: np.dtype) -> str:
+    """PyTorch's C++ element-type name of a dtype, as some messages print it: float, long int, ..."""
+    return _CPP_TYPE_NAMES.get(np_dtype.name, np_dtype.name)
+
+
 import builtins as _builtins  # noqa: E402 - the module shadows bool/int/float on purpose
 
 builtins_bool, builtins_int, builtins_complex = _builtins.bool, _builtins.int, _builtins.complex

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from bibun._dtype import cpp_type_name
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops import shape
 from bibun.ops._registry import INPUTS, apply, defop
@@ -233,8 +234,8 @@ def _convolution(
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
         other = w.dtype if x.dtype != w.dtype else bias._data.dtype
         raise RuntimeError(
-            f"Input type ({_type_name(x.dtype)}) and {'weight' if x.dtype != w.dtype else 'bias'} type "
-            f"({_type_name(other)}) should be the same"
+            f"Input type ({cpp_type_name(x.dtype)}) and {'weight' if x.dtype != w.dtype else 'bias'} type "
+            f"({cpp_type_name(other)}) should be the same"
         )
     if groups <= 0 or x.shape[1] % groups or w.shape[0] % groups:
         raise RuntimeError(
@@ -293,10 +294,6 @@ def _convolution(
         "w_shape": w.shape,
     }
     return apply(_CONV, (input, weight, bias), geo)
-
-
-def _type_name(dt: np.dtype) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(dt.name, dt.name)
 
 
 def conv1d(

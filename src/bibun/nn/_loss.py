@@ -325,7 +325,7 @@ def _nll_prepare(input: Tensor, target: Tensor, weight: Tensor | None, ignore_in
     """Checks shapes and classes; returns (batched input, target, per-entry weights, their sum)."""
     x, t = input._data, target._data
     if t.dtype.kind not in "iu":
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype_name(t.dtype)}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype.scalar_type_name(t.dtype)}")
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim == 1:
@@ -353,10 +353,6 @@ def _nll_prepare(input: Tensor, target: Tensor, weight: Tensor | None, ignore_in
     class_weights = weight._data.astype(x.dtype) if weight is not None else np.ones(classes, x.dtype)
     weights = np.where(valid, class_weights[safe], 0).astype(x.dtype)
     return safe, weights, float(weights.sum())
-
-
-def _dtype_name(dt: np.dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bool": "Bool"}.get(dt.name, dt.name)
 
 
 def nll_loss(

@@ -36,7 +36,7 @@ def _require_float(name: str, *operands: Any) -> None:
     for x in operands:
         if isinstance(x, Tensor) and x._data.dtype.kind in "biu":
             if all(not isinstance(o, Tensor) or o._data.dtype.kind in "biu" for o in operands):
-                kind = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(x._data.dtype.name, x._data.dtype.name)
+                kind = _dtype.scalar_type_name(x._data.dtype)
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{kind}'")
 
 
@@ -247,21 +247,13 @@ _LERP_TENSOR = defop(
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """Linear interpolation ``input + weight * (end - input)``; ``weight`` a number or tensor."""
     if input._data.dtype != end._data.dtype:
-        raise RuntimeError(
-            f"expected dtype {_c_name(input._data.dtype)} for `end` but got dtype {_c_name(end._data.dtype)}"
-        )
+        expected, got = _dtype.cpp_type_name(input._data.dtype), _dtype.cpp_type_name(end._data.dtype)
+        raise RuntimeError(f"expected dtype {expected} for `end` but got dtype {got}")
     _check_broadcast(input._data.shape, end._data.shape)
     if isinstance(weight, Tensor):
         _check_broadcast(np.broadcast_shapes(input._data.shape, end._data.shape), weight._data.shape)
         return apply(_LERP_TENSOR, (input, end, weight))
     return apply(_LERP_SCALAR, (input, end, float(weight)))
-
-
-def _c_name(dtype: np.dtype) -> str:
-    """PyTorch's C-style name of a dtype in messages: float, double, long, ..."""
-    return {"float32": "float", "float64": "double", "float16": "half", "int64": "long", "int32": "int"}.get(
-        dtype.name, dtype.name
-    )
 
 
 # --- integer-style division ---------------------------------------------------------------

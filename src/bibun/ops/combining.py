@@ -14,10 +14,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from bibun._dtype import scalar_type_name
 from bibun._size import Size
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops._registry import apply, defop
-from bibun.ops.comparison import scalar_type_name
 from bibun.ops.elementwise import _check_broadcast, logical_xor, sub
 from bibun.ops.indexing import index_select
 from bibun.ops.layout import narrow

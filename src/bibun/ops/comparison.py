@@ -18,25 +18,6 @@ from bibun.ops.elementwise import _as_operand, _check_broadcast
 ndarray = np.ndarray
 ELEMENTWISE = "elementwise"
 
-_SCALAR_TYPE_NAMES = {
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
-
-
-def scalar_type_name(dtype: np.dtype) -> str:
-    """PyTorch's name of a dtype in its messages: Float, Double, Long, ..."""
-    return _SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)
-
 
 def _require_tensor(x: Any, name: str, what: str, position: int) -> None:
     if not isinstance(x, Tensor):
@@ -51,7 +32,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     _require_tensor(other, "isclose", "other", 2)
     a, b = input._data, other._data
     if a.dtype != b.dtype:
-        raise RuntimeError(f"{scalar_type_name(a.dtype)} did not match {scalar_type_name(b.dtype)}")
+        raise RuntimeError(f"{_dtype.scalar_type_name(a.dtype)} did not match {_dtype.scalar_type_name(b.dtype)}")
     if rtol < 0:
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol:g}")
     if atol < 0:
@@ -172,7 +153,7 @@ def _bitwise(name: str, ufunc: np.ufunc, input: Any, other: Any) -> Tensor:
             )
     target = _dtype.result_type(a, b)
     if target.kind not in "biu":
-        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{scalar_type_name(target)}'")
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(target)}'")
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         _check_broadcast(a._data.shape, b._data.shape)
     arrays = [x._data if isinstance(x, Tensor) else np.asarray(x) for x in (a, b)]
@@ -198,7 +179,7 @@ def bitwise_not(input: Tensor) -> Tensor:
     """Bitwise NOT of an integer tensor (``~a``: ``-a - 1``); logical NOT of a bool tensor."""
     data = input._data
     if data.dtype.kind not in "biu":
-        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{scalar_type_name(data.dtype)}'")
+        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_dtype.scalar_type_name(data.dtype)}'")
     return new_tensor(np.asarray(np.invert(data)))
 
 

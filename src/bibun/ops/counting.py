@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 
 from bibun._creation import Generator, _rng
+from bibun._dtype import scalar_type_name
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops._registry import apply, defop
 from bibun.ops.binary import _no_derivative
-from bibun.ops.comparison import scalar_type_name
 from bibun.ops.shape import normalize_dims
 
 ndarray = np.ndarray

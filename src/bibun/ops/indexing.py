@@ -16,7 +16,6 @@ import numpy as np
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops._registry import apply, defop
-from bibun.ops.binary import _c_name
 from bibun.ops.elementwise import _check_broadcast
 from bibun.ops.shape import _to_numpy_index, expand, normalize_dim, reshape
 
@@ -280,7 +279,9 @@ def _check_mask(name: str, mask: Any) -> ndarray:
     if not isinstance(mask, Tensor):
         raise TypeError(f"{name}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
     if mask._data.dtype != np.bool_:
-        raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype {_c_name(mask._data.dtype)}")
+        raise RuntimeError(
+            f"{name} only supports boolean masks, but got mask with dtype {_dtype.cpp_type_name(mask._data.dtype)}"
+        )
     return mask._data
 
 

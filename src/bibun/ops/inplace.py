@@ -216,19 +216,6 @@ _registry.refresh_view = refresh_view
 
 
 # --- the write itself -------------------------------------------------------------------------
-_TYPE_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -239,8 +226,8 @@ def _check_result(target: Tensor, data: ndarray, cast_check: bool) -> None:
         raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(data.shape)}")
     if cast_check and _KIND_RANK.get(data.dtype.kind, 3) > _KIND_RANK.get(target._data.dtype.kind, 3):
         raise RuntimeError(
-            f"result type {_TYPE_NAMES.get(str(data.dtype), str(data.dtype))} can't be cast to the desired "
-            f"output type {_TYPE_NAMES.get(str(target._data.dtype), str(target._data.dtype))}"
+            f"result type {_dtype.scalar_type_name(data.dtype)} can't be cast to the desired "
+            f"output type {_dtype.scalar_type_name(target._data.dtype)}"
         )
     if not target._data.flags.writeable:
         raise RuntimeError(

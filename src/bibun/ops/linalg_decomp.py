@@ -26,16 +26,13 @@ class LinAlgError(RuntimeError):
     ``torch.linalg.LinAlgError``; a subclass of RuntimeError."""
 
 
-_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
 def _check_matrix(name: str, A: Tensor, square: bool = True) -> None:
     data = A._data
     if data.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if data.dtype.kind not in "fc":
         raise RuntimeError(
-            f"{name}: Expected a floating point or complex tensor as input. Got {_TYPE_NAMES.get(data.dtype.name)}"
+            f"{name}: Expected a floating point or complex tensor as input. Got {_dtype.scalar_type_name(data.dtype)}"
         )
     if square and data.shape[-1] != data.shape[-2]:
         raise RuntimeError(

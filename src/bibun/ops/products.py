@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from bibun import _dtype
+from bibun._dtype import cpp_type_name, scalar_type_name
 from bibun._tensor import Tensor
 from bibun.ops import _xp
 from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, apply, defop
-from bibun.ops.comparison import scalar_type_name
 from bibun.ops.elementwise import _check_broadcast, mul
 from bibun.ops.shape import normalize_dim, reshape
 from bibun.ops.statistics import _norm_primal, _norm_vjp
@@ -197,8 +197,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
     if types[1] != types[2]:
         raise RuntimeError(f"expected scalar type {scalar_type_name(types[1])} but found {scalar_type_name(types[2])}")
     if types[0] != types[1]:
-        c = {"float32": "float", "float64": "double", "float16": "half"}
-        named = [c.get(t.name, t.name) for t in types]
+        named = [cpp_type_name(t) for t in types]
         raise RuntimeError(
             f"Input dtypes must be the same, got: input {named[0]}, batch1: {named[1]}, batch2: {named[2]}"
         )

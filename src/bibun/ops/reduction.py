@@ -74,12 +74,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if input._data.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. "
-            f"Got: {_TORCH_TYPE_NAMES.get(input._data.dtype.name, input._data.dtype.name)}"
+            f"Got: {_dtype.scalar_type_name(input._data.dtype)}"
         )
     return apply(_MEAN_ALL if dim is None else _MEAN_DIM, (input,), _reduction_params(input, dim, keepdim))
-
-
-_TORCH_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 
 # --- max / min over everything, amax / amin: ties share the gradient evenly -------------------

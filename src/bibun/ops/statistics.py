@@ -16,7 +16,7 @@ import numpy as np
 from bibun import _dtype
 from bibun._tensor import Tensor
 from bibun.ops._registry import INPUTS_AND_OUTPUT, apply, defop
-from bibun.ops.reduction import _TORCH_TYPE_NAMES, _expand_back, _reduction_params, diagonal_jvp
+from bibun.ops.reduction import _expand_back, _reduction_params, diagonal_jvp
 
 ndarray = np.ndarray
 _DOF_WARNING = (
@@ -268,7 +268,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind not in "fc":
-        name = _TORCH_TYPE_NAMES.get(x._data.dtype.name, x._data.dtype.name)
+        name = _dtype.scalar_type_name(x._data.dtype)
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {name}")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")

@@ -180,14 +180,8 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorc
 
 def frac(input: Tensor) -> Tensor:
     if input._data.dtype.kind in "biu":
-        raise RuntimeError(f"\"frac_cpu\" not implemented for '{_torch_type_name(input)}'")
+        raise RuntimeError(f"\"frac_cpu\" not implemented for '{_dtype.scalar_type_name(input._data.dtype)}'")
     return apply(_FRAC, (input,))
-
-
-def _torch_type_name(input: Tensor) -> str:
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}.get(
-        input._data.dtype.name, input._data.dtype.name
-    )
 
 
 # --- nan_to_num: the gradient flows through the finite entries only -----------------------
