@@ -96,13 +96,7 @@ def tensor(
             raise RuntimeError(f"Could not infer dtype of {type(data).__name__}")
         target = np_dtype if np_dtype is not None else _infer_dtype(data, array)
         array = array.astype(target, copy=array.dtype != target or array is data)
-    out = new_tensor(array)
-    if requires_grad:
-        _dtype.check_can_require_grad(
-            array.dtype, "Only Tensors of floating point and complex dtype can require gradients"
-        )
-        out._requires_grad = True
-    return out
+    return _finish(array, requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
