@@ -34,13 +34,14 @@ def _reduce_primal(loss: ndarray, reduction_: str) -> ndarray:
     return loss
 
 
-def _expand_cotangent(xp: Any, g: Any, reduction_: str, shape_: tuple) -> Any:
-    """The cotangent of the reduced loss, as a cotangent of the elementwise loss."""
-    if reduction_ == "none":
-        return g
-    count = int(np.prod(shape_)) if reduction_ == "mean" else 1
-    g = xp.broadcast_to(g, shape_)
-    return g / count if count != 1 else g
+def _expand_cotangent(xp: Any, g: Any, reduction_: str, shape_: tuple, weight: Any = None) -> Any:
+    """The cotangent of the reduced loss, as a cotangent of the elementwise loss (times its
+    per-entry ``weight``, when there is one)."""
+    if reduction_ != "none":
+        count = int(np.prod(shape_)) if reduction_ == "mean" else 1
+        g = xp.broadcast_to(g, shape_)
+        g = g / count if count != 1 else g
+    return g if weight is None else g * weight
 
 
 def _pointwise_loss(name: str, grad_fn: str, loss: Any, derivative: Any) -> Any:
@@ -171,16 +172,12 @@ def _bce_primal(x: ndarray, t: ndarray, weight: Any, reduction: str, shape: tupl
 
 
 def _bce_vjp_input(xp: Any, g: Any, x: Any, t: Any, weight: Any, reduction: str, shape: tuple) -> Any:
-    g = _expand_cotangent(xp, g, reduction, shape)
-    if weight is not None:
-        g = g * weight
+    g = _expand_cotangent(xp, g, reduction, shape, weight)
     return g * (x - t) / xp.maximum(x * (1 - x), 1e-12)
 
 
 def _bce_vjp_target(xp: Any, g: Any, x: Any, t: Any, weight: Any, reduction: str, shape: tuple) -> Any:
-    g = _expand_cotangent(xp, g, reduction, shape)
-    if weight is not None:
-        g = g * weight
+    g = _expand_cotangent(xp, g, reduction, shape, weight)
     return g * (xp.log(1 - x) - xp.log(x))
 
 
@@ -230,9 +227,7 @@ def _bce_logits_primal(x: ndarray, t: ndarray, weight: Any, pos_weight: Any, red
 def _bce_logits_vjp_input(
     xp: Any, g: Any, x: Any, t: Any, weight: Any, pos_weight: Any, reduction: str, shape: tuple
 ) -> Any:
-    g = _expand_cotangent(xp, g, reduction, shape)
-    if weight is not None:
-        g = g * weight
+    g = _expand_cotangent(xp, g, reduction, shape, weight)
     s = xp.sigmoid(x)
     if pos_weight is None:
         return g * (s - t)
@@ -242,9 +237,7 @@ def _bce_logits_vjp_input(
 def _bce_logits_vjp_target(
     xp: Any, g: Any, x: Any, t: Any, weight: Any, pos_weight: Any, reduction: str, shape: tuple
 ) -> Any:
-    g = _expand_cotangent(xp, g, reduction, shape)
-    if weight is not None:
-        g = g * weight
+    g = _expand_cotangent(xp, g, reduction, shape, weight)
     if pos_weight is None:
         return -g * x
     return g * ((pos_weight - 1) * -xp.log(xp.sigmoid(x)) - x)
