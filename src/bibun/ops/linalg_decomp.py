@@ -17,6 +17,7 @@ from bibun._tensor import Tensor
 from bibun.ops import shape
 from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, OUTPUT, apply, defop
 from bibun.ops.linalg import _register_vocabulary
+from bibun.ops.reduction import named_result_type
 
 ndarray = np.ndarray
 
@@ -134,20 +135,10 @@ _SLOGDET = defop(
 )
 
 
-class _SlogdetResult(tuple):
-    """``torch.return_types.linalg_slogdet``: (sign, logabsdet), by field or position."""
-
-    def __new__(cls, sign: Tensor, logabsdet: Tensor) -> _SlogdetResult:
-        return super().__new__(cls, (sign, logabsdet))
-
-    sign = property(lambda self: self[0])
-    logabsdet = property(lambda self: self[1])
-
-    def __repr__(self) -> str:
-        return f"bibun.return_types.linalg_slogdet(\nsign={self[0]!r},\nlogabsdet={self[1]!r})"
+_SlogdetResult = named_result_type("linalg_slogdet", ("sign", "logabsdet"))
 
 
-def slogdet(A: Tensor) -> _SlogdetResult:
+def slogdet(A: Tensor) -> Any:
     _check_matrix("linalg.slogdet", A)
     return _SlogdetResult(*apply(_SLOGDET, (A,)))
 
@@ -367,30 +358,9 @@ def _pad_last(x: Tensor, count: int) -> Tensor:
 _QR = defop("linalg.qr", "LinalgQrBackward0", _qr_primal, (_qr_vjp,), save=OUTPUT, outputs=2)
 
 
-class _NamedPair(tuple):
-    _fields: tuple = ()
-    _name = ""
-
-    def __new__(cls, *items: Any) -> _NamedPair:
-        return super().__new__(cls, items)
-
-    def __getattr__(self, name: str) -> Any:
-        if name in type(self)._fields:
-            return self[type(self)._fields.index(name)]
-        raise AttributeError(name)
-
-    def __repr__(self) -> str:
-        fields = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"bibun.return_types.{self._name}(\n{fields})"
-
-
-def _named(name: str, fields: tuple) -> type:
-    return type(name, (_NamedPair,), {"_fields": fields, "_name": name, "__module__": "bibun.return_types"})
-
-
-_QRResult = _named("linalg_qr", ("Q", "R"))
-_SVDResult = _named("linalg_svd", ("U", "S", "Vh"))
-_EighResult = _named("linalg_eigh", ("eigenvalues", "eigenvectors"))
+_QRResult = named_result_type("linalg_qr", ("Q", "R"))
+_SVDResult = named_result_type("linalg_svd", ("U", "S", "Vh"))
+_EighResult = named_result_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
 
 
 def qr(A: Tensor, mode: str = "reduced") -> Any:

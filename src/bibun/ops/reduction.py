@@ -5,6 +5,7 @@ shape (``_expand_back``)."""
 from __future__ import annotations
 
 from collections import namedtuple
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -125,28 +126,30 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 # --- max / min along a dim: (values, indices); the gradient goes to the returned index -------
 class _ReturnType(tuple):
-    """PyTorch's ``torch.return_types.max`` and friends: a named pair that prints by field."""
+    """PyTorch's ``torch.return_types.max`` and friends: a tuple whose items are also named
+    fields, printed by field."""
 
-    _fields = ("values", "indices")
-    _name = "max"
+    _fields: tuple = ()
+    _name = ""
 
-    def __new__(cls, values: Tensor, indices: Tensor) -> _ReturnType:
-        return super().__new__(cls, (values, indices))
-
-    values = property(lambda self: self[0])
-    indices = property(lambda self: self[1])
+    def __new__(cls, *items: Any) -> _ReturnType:
+        return super().__new__(cls, items)
 
     def __repr__(self) -> str:
-        return f"bibun.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+        fields = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+        return f"bibun.return_types.{self._name}(\n{fields})"
 
 
-def _return_type(name: str) -> type:
-    return type(name, (_ReturnType,), {"_name": name, "__module__": "bibun.return_types"})
+def named_result_type(name: str, fields: tuple = ("values", "indices")) -> type:
+    """The ``bibun.return_types.<name>`` class: a ``_ReturnType`` with one property per field."""
+    namespace: dict[str, Any] = {"_fields": fields, "_name": name, "__module__": "bibun.return_types"}
+    namespace.update((field, property(itemgetter(i))) for i, field in enumerate(fields))
+    return type(name, (_ReturnType,), namespace)
 
 
 # sort, topk and median (ops/sorting.py) return the same kind of named pair.
 _RETURN_TYPE_NAMES = ("max", "min", "sort", "topk", "median")
-return_types = namedtuple("return_types", _RETURN_TYPE_NAMES)(*(_return_type(n) for n in _RETURN_TYPE_NAMES))
+return_types = namedtuple("return_types", _RETURN_TYPE_NAMES)(*map(named_result_type, _RETURN_TYPE_NAMES))
 
 
 def _select_along_primal(x: Any, axis: int, keepdim: bool, arg: Any) -> tuple:
