@@ -259,3 +259,21 @@ def test_transform_errors() -> None:
         jvp(bibun.sin, x, (x,))
     with pytest.raises(RuntimeError, match="Trying to set a forward gradient that has a different size"):
         jvp(bibun.sin, (x,), (bibun.ones(2),))
+
+
+def test_jacobians_stay_differentiable_for_inputs_that_require_grad():
+    """As in PyTorch: a transform's result is detached only from its own internals, so an
+    outer backward through jacrev/jacfwd/hessian reaches a user tensor that requires grad."""
+    from bibun.func import hessian, jacfwd, jacrev
+
+    x = bibun.tensor([1.0, 2.0], requires_grad=True)
+    for transform in (jacrev, jacfwd):
+        x.grad = None
+        jac = transform(lambda t: t.sin() * t)(x)
+        assert jac.grad_fn is not None
+        jac.sum().backward()
+        xd = x.detach().numpy().astype(np.float64)
+        expected = 2 * np.cos(xd) - xd * np.sin(xd)  # d/dx of the diagonal sin(x) + x cos(x)
+        np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5)
+    assert hessian(lambda t: (t**3).sum())(x).grad_fn is not None
+    assert jacrev(lambda t: t.sin() * t)(x.detach()).grad_fn is None

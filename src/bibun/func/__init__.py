@@ -264,7 +264,7 @@ def linearize(func: Callable[..., Any], *primals: Any) -> tuple:
     def jvp_fn(*tangents: Any) -> Any:
         return jvp(func, primals, tangents)[1]
 
-    return _finish(output, _depth[0] > 0), jvp_fn
+    return _finish(output, _depth[0] > 0 or _needs_graph(_leaves(primals))), jvp_fn
 
 
 from bibun.func._jacobians import hessian, jacfwd, jacrev  # noqa: E402

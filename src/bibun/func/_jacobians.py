@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from bibun import _creation
 from bibun._tensor import Tensor
-from bibun.func import _argnums_tuple, _depth, _finish, _leaves, _tree_map, jvp, vjp
+from bibun.func import _argnums_tuple, _depth, _finish, _leaves, _needs_graph, _tree_map, jvp, vjp
 from bibun.func._vmap import vmap
 from bibun.ops import shape as shape_ops
 
@@ -105,7 +105,8 @@ def jacrev(
         finally:
             _depth[0] -= 1
         jac = _structure(_assemble(per_input, outputs, inputs, False), output, chosen, argnums)
-        jac = _finish(jac, _depth[0] > 0)
+        # Detached only when nothing outside the transform differentiates through it (PyTorch).
+        jac = _finish(jac, _depth[0] > 0 or _needs_graph(inputs))
         return (jac, result[2]) if has_aux else jac
 
     return wrapper
@@ -145,7 +146,7 @@ def jacfwd(
         outputs = _leaves(output)
         per_output = _leaves(tangents)
         jac = _structure(_assemble(per_output, outputs, inputs, True), output, chosen, argnums)
-        jac = _finish(jac, _depth[0] > 0)
+        jac = _finish(jac, _depth[0] > 0 or _needs_graph(inputs))
         return (jac, aux) if has_aux else jac
 
     return wrapper
