@@ -249,13 +249,13 @@ def _wrap_outputs(ctx: BackwardCFunction, args: tuple, outputs: tuple, record: b
     if record:
         ctx._num_outputs = len(outputs)
         ctx._next = edges
-        _save(ctx, args, wrapped)
+        _save(ctx, wrapped)
     else:
         ctx._saved = tuple(ctx.to_save) if ctx.to_save else None
     return tuple(wrapped)
 
 
-def _save(ctx: BackwardCFunction, args: tuple, outputs: tuple) -> None:
+def _save(ctx: BackwardCFunction, outputs: tuple) -> None:
     """Saved outputs are kept without a reference to the output Tensor (no cycle through the
     node); saved inputs keep their version for the in-place check."""
     if not ctx.to_save:
@@ -265,12 +265,8 @@ def _save(ctx: BackwardCFunction, args: tuple, outputs: tuple) -> None:
     saved = []
     for t in ctx.to_save:
         if t is not None and id(t) in output_ids and t._grad_fn is ctx:
-            counter = t._version_counter
-            if counter is None:
-                counter = t._version_counter = [0, None]
-            elif len(counter) == 1:
-                counter.append(None)
-            saved.append(SavedOutput(t._data, counter, True, output_ids[id(t)], counter[0]))
+            version = _registry._mark_saved(t)
+            saved.append(SavedOutput(t._data, t._version_counter, True, output_ids[id(t)], version))
         else:
             saved.append(t)
     ctx._saved = tuple(saved)

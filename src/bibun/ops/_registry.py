@@ -242,9 +242,9 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
         if versions is not None:
             node._saved_versions = tuple(versions)
     elif save is OUTPUT:
-        node._saved = _save_outputs(results, out, op)
+        node._saved = _save_outputs(results)
     elif save is INPUTS_AND_OUTPUT:
-        node._saved = args + _save_outputs(results, out, op)
+        node._saved = args + _save_outputs(results)
         if versions is not None:
             node._saved_versions = tuple(versions)
     else:
@@ -255,7 +255,11 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
     return node
 
 
-def _save_outputs(results: tuple, out: Any, op: OpDef) -> tuple:
+def _save_outputs(results: tuple) -> tuple:
+    """The op's outputs as saved for backward: array and version counter, not the Tensor,
+    which refers to the node (docs/design.md, "Rules run on arrays and on Tensors"). The
+    counter is prepared as ``_mark_saved`` does, inlined (an op's fresh output is never an
+    inference tensor, and this runs for every op that saves its output)."""
     saved = []
     for i, r in enumerate(results):
         counter = r._version_counter
