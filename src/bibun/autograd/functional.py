@@ -254,11 +254,11 @@ def jacobian(
                 'torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-mode"` are not '
                 'supported together (yet). Please either set `create_graph=False` or `strategy="reverse-mode"`.'
             )
-        return _jacobian_forward(func, inputs, strict, vectorize, as_lists=True)
+        return _jacobian_forward(func, inputs, strict, as_lists=True)
     auto = strategy is None and not create_graph and not strict
     result = _jacobian_reverse(func, inputs, create_graph, strict, vectorize, auto)
     if result is _SWITCH_TO_FORWARD:
-        return _jacobian_forward(func, inputs, strict, vectorize)
+        return _jacobian_forward(func, inputs, strict)
     return result
 
 
@@ -327,9 +327,7 @@ def _batched_vjp_rows(flat: Tensor, inputs: tuple, create_graph: bool) -> list:
     return list(vmap(row)(basis))
 
 
-def _jacobian_forward(
-    func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool, as_lists: bool = False
-) -> Any:
+def _jacobian_forward(func: Callable[..., Any], inputs: Any, strict: bool, as_lists: bool = False) -> Any:
     """Forward mode, one column per input element. ``as_lists``: PyTorch's forward-mode
     jacobian returns lists where reverse mode returns tuples (when the inputs are a tuple)."""
     if strict:

@@ -321,9 +321,7 @@ def conv2d(
 
 
 # --- pooling ---------------------------------------------------------------------------------
-def _pool_geometry(
-    x: ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, name: str
-) -> tuple:
+def _pool_geometry(x: ndarray, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool) -> tuple:
     kernel = _pair(kernel_size, 2, "kernel_size")
     stride2 = (
         kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pair(stride, 2, "stride")
@@ -386,9 +384,7 @@ def max_pool2d(
     ``return_indices``, also each maximum's flat index in its (H, W) plane."""
     data = input._data
     x = data[None] if data.ndim == 3 else data  # unbatched input: still one node, as in PyTorch
-    kernel, stride2, pad2, dil2, out_hw, extra = _pool_geometry(
-        x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
-    )
+    kernel, stride2, pad2, dil2, out_hw, extra = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
     padded = _pad4(x, (pad2[0], pad2[0] + extra[0], pad2[1], pad2[1] + extra[1]), -np.inf)
     windows = _windows(padded, kernel, stride2, dil2, out_hw)
     n, c = x.shape[:2]
@@ -485,9 +481,7 @@ def avg_pool2d(
     divisor_override: Any = None,
 ) -> Tensor:
     x = input._data
-    kernel, stride2, pad2, _, out_hw, extra = _pool_geometry(
-        x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
-    )
+    kernel, stride2, pad2, _, out_hw, extra = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     divisor = _avg_divisor(x.shape[-2:], kernel, stride2, pad2, out_hw, count_include_pad, divisor_override)

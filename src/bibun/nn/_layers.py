@@ -228,7 +228,7 @@ def _eval_norm_primal(
     return y.astype(x.dtype, copy=False)
 
 
-def _eval_rstd(mean: ndarray, var: ndarray, eps: float, param_shape: tuple) -> ndarray:
+def _eval_rstd(var: ndarray, eps: float, param_shape: tuple) -> ndarray:
     return 1 / np.sqrt(var.reshape(param_shape) + eps)
 
 
@@ -239,11 +239,11 @@ _BATCH_NORM_EVAL = defop(
     (
         lambda xp, g, x, w, b, mean, var, eps, param_shape: (
             g
-            * (_eval_rstd(mean, var, eps, param_shape).astype(mean.dtype))
+            * (_eval_rstd(var, eps, param_shape).astype(mean.dtype))
             * (xp.reshape(w, param_shape) if w is not None else 1.0)
         ),
         lambda xp, g, x, w, b, mean, var, eps, param_shape: _sum_to_param(
-            xp, g * ((x - mean.reshape(param_shape)) * _eval_rstd(mean, var, eps, param_shape)), param_shape, w.shape
+            xp, g * ((x - mean.reshape(param_shape)) * _eval_rstd(var, eps, param_shape)), param_shape, w.shape
         ),
         lambda xp, g, x, w, b, mean, var, eps, param_shape: _sum_to_param(xp, g, param_shape, b.shape),
     ),

@@ -40,7 +40,7 @@ def _require_float(name: str, *operands: Any) -> None:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{kind}'")
 
 
-def _float_binary(op: Any, name: str, input: Any, other: Any) -> Tensor:
+def _float_binary(op: Any, input: Any, other: Any) -> Tensor:
     """Like true division: integer operands compute in the default float dtype."""
     a, b = _as_operand(input), _as_operand(other)
     target = _dtype.result_type(a, b)
@@ -83,7 +83,7 @@ def _precise2(ufunc: np.ufunc, a: ndarray, b: ndarray) -> ndarray:
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """The angle of (other, input) in (-pi, pi]; recorded as Atan2Backward0."""
-    return _float_binary(_ATAN2, "atan2", input, other)
+    return _float_binary(_ATAN2, input, other)
 
 
 arctan2 = atan2
@@ -183,7 +183,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
     op = _XLOGY if isinstance(a, Tensor) and isinstance(b, Tensor) else _XLOGY_SCALAR_Y
     if not isinstance(a, Tensor):
         op = _XLOGY_SCALAR_X
-    return _float_binary(op, "xlogy", a, b)
+    return _float_binary(op, a, b)
 
 
 # --- fmax / fmin: like maximum/minimum, but a NaN loses; ties go to the first input --------

@@ -44,7 +44,7 @@ def _leading(shape: tuple) -> tuple:
     return tuple(slice(0, n) for n in shape)
 
 
-def _check_along(name: str, input: Tensor, dim: int, index: ndarray, other: Tensor | None = None) -> None:
+def _check_along(input: Tensor, dim: int, index: ndarray, other: Tensor | None = None) -> None:
     shape = input._data.shape
     if index.ndim != len(shape) and not (index.ndim <= 1 and len(shape) <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -105,7 +105,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for dim = 1): reads along ``dim``."""
     idx = _index_array(index, "gather")
     d = normalize_dim(dim, input._data.ndim)
-    _check_along("gather", input, d, idx)
+    _check_along(input, d, idx)
     if input._data.ndim == 0:
         return apply(_GATHER, (input,), {"where": (), "in_shape": ()}) if idx.ndim == 0 else reshape(input, 1)
     return apply(_GATHER, (input,), {"where": _along(idx, d), "in_shape": input._data.shape})
@@ -190,7 +190,7 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
     idx = _index_array(index, name)
     d = normalize_dim(dim, input._data.ndim)
     is_tensor = isinstance(src, Tensor)
-    _check_along(name, input, d, idx, src if is_tensor and src._data.ndim else None)
+    _check_along(input, d, idx, src if is_tensor and src._data.ndim else None)
     params = {
         "where": _along(idx, d) if input._data.ndim else (),
         "block": _leading(idx.shape),

@@ -20,8 +20,6 @@ import numpy as np
 
 from bibun.viz import parser
 
-_FLOAT64 = np.dtype(np.float64)
-
 
 @dataclass
 class Step:
@@ -251,7 +249,7 @@ def _as_inputs(inputs: Any, names: list[str]) -> dict[str, float]:
     return out
 
 
-def _expression_function(expr: parser.Expr, names: list[str]) -> Callable[..., Any]:
+def _expression_function(expr: parser.Expr) -> Callable[..., Any]:
     import bibun
 
     def as_tensor(x: Any) -> Any:
@@ -277,7 +275,7 @@ def derive(fn_or_expression: str | Callable[..., Any], inputs: Any, wrt: str | N
         expr = parser.parse(fn_or_expression, variables=given)
         names = given if given is not None else parser.names(expr)
         values = _as_inputs(inputs, names)
-        fn = _expression_function(expr, names)
+        fn = _expression_function(expr)
         title = " ".join(fn_or_expression.split())
     elif callable(fn_or_expression):
         params = [
