@@ -394,3 +394,23 @@ def test_a_view_made_under_no_grad_behaves_as_in_pytorch() -> None:
     with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being modified inplace"):
         v.add_(1)
     assert x.tolist() == [1.0, 2.0]
+
+
+def test_a_view_made_under_no_grad_sends_no_gradient_through_a_function_or_as_a_root() -> None:
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):  # noqa: ANN001, ANN205
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):  # noqa: ANN001, ANN205
+            return g * 2
+
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with torch.no_grad():
+        v = x[:2]
+    Double.apply(v).sum().backward()
+    assert v.grad is None and x.grad is None  # as for an op: PyTorch gives the view no edge
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad and does not have a grad_fn"):
+        v.backward(torch.ones(2))
+    assert v.grad is None and x.grad is None

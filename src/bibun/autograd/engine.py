@@ -98,9 +98,8 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> 
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise TypeError(f"expected a Tensor as output {i}, got {type(out).__name__}")
-        if out._base is not None and out._view_version != out._version_counter[0]:
-            _registry.refresh_view(out)
-        if not out._requires_grad:
+        edge = _registry._edge(out)
+        if edge is None:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         given = grad_outputs[i] if grad_outputs else None
         if given is None:
@@ -126,8 +125,7 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple, create_graph: bool) -> 
             grad = given if create_graph else given._data
             if not create_graph and grad.shape == ():
                 grad = grad[()]
-        node = out._grad_fn if out._grad_fn is not None else grad_accumulator(out)
-        roots.append((node, out._output_nr, grad))
+        roots.append((edge[0], edge[1], grad))
     return roots
 
 

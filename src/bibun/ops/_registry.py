@@ -103,6 +103,8 @@ def defop(
 
 
 def _edge(x: Any) -> tuple | None:
+    """Where the gradient of ``x`` goes: ``(node, output_nr, shape, dtype)`` with its grad_fn, or
+    its AccumulateGrad for a leaf; None when it goes nowhere (``_record`` inlines this)."""
     if type(x) is not Tensor and not isinstance(x, Tensor):
         return None
     if x._base is not None and x._view_version != x._version_counter[0]:
@@ -111,6 +113,8 @@ def _edge(x: Any) -> tuple | None:
         return None
     node = x._grad_fn
     if node is None:
+        if x._view_made_without_grad:
+            return None  # requires grad, but its gradient reaches nothing, as in PyTorch
         node = grad_accumulator(x)
     data = x._data
     return (node, x._output_nr, data.shape, data.dtype)
@@ -215,7 +219,7 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
         if not isinstance(a, Tensor):
             edges.append(None)
             continue
-        if a._requires_grad:
+        if a._requires_grad:  # _edge(a), inlined
             node_of_a = a._grad_fn
             if node_of_a is None and not a._view_made_without_grad:
                 node_of_a = grad_accumulator(a)
