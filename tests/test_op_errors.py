@@ -153,6 +153,13 @@ CASES = [
         RuntimeError,
         "stack expects each tensor to be equal size, but got [3, 4] at entry 0 and [2, 3] at entry 1",
     ),
+    (
+        "stack sizes, later entry",
+        lambda m, x: m.stack([x, x, m.ones(2, 3)]),
+        RuntimeError,
+        "stack expects each tensor to be equal size, but got [3, 4] at entry 0 and [2, 3] at entry 2",
+    ),
+    ("stack empty list", lambda m, x: m.stack([]), RuntimeError, "stack expects a non-empty TensorList"),
     ("index int", lambda m, x: x[5], IndexError, "index 5 is out of bounds for dimension 0 with size 3"),
     ("index second dim", lambda m, x: x[:, 7], IndexError, "index 7 is out of bounds for dimension 1 with size 4"),
     ("index list", lambda m, x: x[[5]], IndexError, "index 5 is out of bounds for dimension 0 with size 3"),

@@ -506,12 +506,15 @@ _STACK = defop("stack", "StackBackward0", lambda *arrays, dim: np.stack(arrays, 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = list(tensors)
-    shapes = {t._data.shape for t in tensors}
-    if len(shapes) > 1:
-        a, b = (t._data.shape for t in tensors[:2]) if len(tensors) > 1 else (None, None)
-        raise RuntimeError(
-            f"stack expects each tensor to be equal size, but got {list(a)} at entry 0 and {list(b)} at entry 1"
-        )
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != first:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
+                f"{list(t._data.shape)} at entry {i}"
+            )
     if len(tensors) > len(_STACK_RULES):
         return cat([unsqueeze(t, dim) for t in tensors], dim)
     dim = normalize_dim(dim, tensors[0]._data.ndim + 1)
