@@ -16,13 +16,11 @@ from bibun import _creation
 from bibun._tensor import Tensor
 from bibun.autograd import forward_ad, grad_mode
 from bibun.func import _batched
-from bibun.func._rules import LOOPED
-from bibun.func._vmap import FALLBACKS, _leaves, vmap
+from bibun.func._vmap import _leaves, vmap
 from bibun.ops import _registry
 from bibun.ops import shape as shape_ops
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "linearize", "vmap"]
-_ = (LOOPED, FALLBACKS)
 
 # How many transforms are running: outside all of them results are detached, as in PyTorch.
 _depth = [0]

@@ -541,5 +541,3 @@ METHODS: dict[str, Any] = {
 }
 for _name, _method in METHODS.items():
     setattr(Tensor, _name, _method)
-
-_ = _dtype

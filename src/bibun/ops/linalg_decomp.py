@@ -494,7 +494,6 @@ _register_vocabulary(
 )
 
 __all__ = ["inverse", "det", "slogdet", "logdet"]
-_ = (INPUTS,)
 
 
 # --- matrix norms (vector norms are reduction.vector_norm) ----------------------------------

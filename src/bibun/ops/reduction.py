@@ -12,7 +12,7 @@ import numpy as np
 
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
-from bibun.ops._registry import INPUTS_AND_OUTPUT, NOTHING, apply, defop
+from bibun.ops._registry import INPUTS_AND_OUTPUT, apply, defop
 from bibun.ops.shape import normalize_dims
 
 LINEAR = "linear"
@@ -329,7 +329,6 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
 
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "prod", "all", "any"]
-_ = NOTHING
 
 # linalg.vector_norm is declared with the other formula reductions (statistics.py); the
 # linear-algebra namespace reaches it here.

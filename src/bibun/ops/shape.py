@@ -12,7 +12,7 @@ import numpy as np
 
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
-from bibun.ops._registry import NOTHING, apply, defop
+from bibun.ops._registry import apply, defop
 
 LINEAR = "linear"
 ndarray = np.ndarray
@@ -549,4 +549,3 @@ __all__ = [
     "stack",
     "select",
 ]
-_ = NOTHING

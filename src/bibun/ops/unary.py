@@ -17,7 +17,7 @@ import numpy as np
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops import _special
-from bibun.ops._registry import INPUTS, NOTHING, OUTPUT, apply, defop
+from bibun.ops._registry import INPUTS, OUTPUT, apply, defop
 from bibun.ops._xp import precise
 
 ndarray = np.ndarray
@@ -265,4 +265,3 @@ __all__ = [
     "isposinf",
     "isneginf",
 ]
-_ = NOTHING
