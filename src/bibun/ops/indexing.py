@@ -136,7 +136,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 
 # --- scatter, scatter_add -----------------------------------------------------------------
-def _scatter_primal(x: ndarray, src: Any, where: tuple, block: tuple, add: bool) -> ndarray:
+def _scatter_primal(x: ndarray, src: Any, where: tuple, block: tuple, add: bool, **shapes: Any) -> ndarray:
+    # ``shapes`` (out_shape, src_shape) are params for the VJP rules only.
     out = x.copy()
     values = src[block] if isinstance(src, ndarray) and src.ndim else src
     if add:
@@ -165,14 +166,14 @@ def _scatter_vjp_src(xp: Any, g: Any, **params: Any) -> Any:
 _SCATTER = defop(
     "scatter",
     "ScatterBackward0",
-    lambda x, src, **p: _scatter_primal(x, src, p["where"], p["block"], p["add"]),
+    _scatter_primal,
     (_scatter_vjp_input, _scatter_vjp_src),
     jvp=LINEAR,
 )
 _SCATTER_VALUE = defop(
     "scatter_value",
     "ScatterBackward1",
-    lambda x, src, **p: _scatter_primal(x, src, p["where"], p["block"], p["add"]),
+    _scatter_primal,
     (_scatter_vjp_input, None),
     # Affine in the input (the value is a constant): the tangent keeps its entries not written.
     jvp=lambda xp, tangents, **params: _scatter_vjp_input(xp, tangents[0], **params),
@@ -180,7 +181,7 @@ _SCATTER_VALUE = defop(
 _SCATTER_ADD = defop(
     "scatter_add",
     "ScatterAddBackward0",
-    lambda x, src, **p: _scatter_primal(x, src, p["where"], p["block"], p["add"]),
+    _scatter_primal,
     (_scatter_vjp_input, _scatter_vjp_src),
     jvp=LINEAR,
 )
