@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from typing import Any, Callable
 
 MAX_LENGTH = 1000
@@ -39,6 +40,7 @@ FUNCTIONS: dict[str, int] = {
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_APPLY_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 _CONTEXT = (ast.Load, ast.Expression, *_BINARY, *_UNARY)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension)
@@ -321,7 +323,7 @@ def _float_op(e: Expr, kids: list) -> float | None:
         op = e[1]
         if op == "**" and abs(b) > MAX_EXPONENT:
             return math.inf
-        return float({"+": a + b, "-": a - b, "*": a * b}[op]) if op in "+-*" else float(a / b if op == "/" else a**b)
+        return float(_APPLY_BINARY[op](a, b))
     except OverflowError:
         return math.inf
     except (ValueError, ZeroDivisionError, TypeError):
@@ -357,18 +359,7 @@ def evaluate(expr: Expr, env: dict[str, Any], functions: dict[str, Callable[...,
         elif kind == "call":
             value = functions[e[1]](*(memo[k] for k in e[2]))
         else:
-            a, b = memo[e[2]], memo[e[3]]
-            op = e[1]
-            if op == "+":
-                value = a + b
-            elif op == "-":
-                value = a - b
-            elif op == "*":
-                value = a * b
-            elif op == "/":
-                value = a / b
-            else:
-                value = a**b
+            value = _APPLY_BINARY[e[1]](memo[e[2]], memo[e[3]])
         memo[e] = value
     return memo[expr]
 
