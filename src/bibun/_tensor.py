@@ -1,6 +1,6 @@
 """The Tensor: a NumPy array plus the autograd state PyTorch keeps beside it (requires_grad,
 grad, grad_fn, a version counter shared with views). No math lives here: operators and
-methods delegate to the op table in ``bibun.ops`` (bound at the bottom of this file)."""
+methods delegate to the op table in ``bibun.ops`` (bound by ``bibun._tensor_methods``)."""
 
 from __future__ import annotations
 

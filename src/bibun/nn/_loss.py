@@ -1,7 +1,8 @@
 """Loss functions: each either one op with PyTorch's grad_fn name (mse_loss, smooth_l1_loss,
 huber_loss, binary_cross_entropy[_with_logits], nll_loss) or the composition PyTorch records
-(l1_loss, cross_entropy, kl_div) (docs/nn.md, "Losses"). ``reduction`` is 'none', 'mean' or
-'sum'; a target whose shape differs from the input's broadcasts, with PyTorch's warning."""
+(l1_loss, cross_entropy, kl_div) (docs/nn.md, "What exists, and what it records").
+``reduction`` is 'none', 'mean' or 'sum'; a target whose shape differs from the input's
+broadcasts, with PyTorch's warning."""
 
 from __future__ import annotations
 

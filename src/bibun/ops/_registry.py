@@ -138,7 +138,7 @@ def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: n
         if isinstance(a, Tensor):
             arrays.append(a._data)
             if a._base is not None and a._view_version != a._version_counter[0]:
-                refresh_view(a)  # written since its grad_fn was set (docs/mechanics.md, "Views")
+                refresh_view(a)  # written since its grad_fn was set (docs/mechanics.md, "In-place operations")
             if a._requires_grad:
                 requires_grad = True
         else:

@@ -1,6 +1,6 @@
 """Activation checkpointing (``bibun.utils.checkpoint.checkpoint``): trade compute for memory
 by keeping none of a segment's intermediate values during forward and recomputing the
-segment when backward first needs one (docs/mechanics.md, "Checkpointing").
+segment when backward first needs one (docs/mechanics.md, "Saved tensors and checkpointing").
 
 The default (``use_reentrant=False``) is built on ``saved_tensors_hooks``: during forward each
 saved tensor is packed as a small handle; the first unpack in backward reruns the segment
