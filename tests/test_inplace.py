@@ -303,6 +303,23 @@ def test_saved_then_modified_message_starts_as_pytorch():
     assert messages[0] == messages[1]
 
 
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int64"])
+def test_modified_saved_input_message_starts_as_pytorch(dtype):
+    import torch
+
+    messages = []
+    for L in (bibun, torch):
+        a = L.ones(2, requires_grad=True)
+        b = L.ones(2, dtype=getattr(L, dtype))  # a leaf that needs no gradient: no "which is output" part
+        y = a * b
+        b.add_(1)
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        messages.append(str(info.value).split(" Hint")[0].replace("torch.", "bibun."))
+    assert messages[0] == messages[1]
+
+
 def test_unsaved_tensors_do_not_record_writes():
     x = bibun.tensor([1.0, 2.0])
     for _ in range(3):

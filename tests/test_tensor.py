@@ -165,6 +165,24 @@ def test_dtype_inference() -> None:
     assert torch.tensor(np.array([1, 2], dtype=np.int32)).dtype == torch.int32
 
 
+def test_type_names_every_dtype_as_pytorch() -> None:
+    names = {
+        torch.bool: "BoolTensor",
+        torch.uint8: "ByteTensor",
+        torch.int8: "CharTensor",
+        torch.int16: "ShortTensor",
+        torch.int32: "IntTensor",
+        torch.int64: "LongTensor",
+        torch.float16: "HalfTensor",
+        torch.float32: "FloatTensor",
+        torch.float64: "DoubleTensor",
+        torch.complex64: "ComplexFloatTensor",
+        torch.complex128: "ComplexDoubleTensor",
+    }
+    for dtype, name in names.items():
+        assert torch.ones(2, dtype=dtype).type() == f"bibun.{name}"
+
+
 def test_default_dtype() -> None:
     assert torch.get_default_dtype() is torch.float32
     try:

@@ -271,9 +271,7 @@ class Tensor:
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
-            return {"float32": "bibun.FloatTensor", "float64": "bibun.DoubleTensor", "int64": "bibun.LongTensor"}.get(
-                str(self._data.dtype), "bibun.Tensor"
-            )
+            return f"bibun.{_dtype.scalar_type_name(self._data.dtype)}Tensor"
         return self.to(dtype)
 
     def float(self) -> Tensor:

@@ -379,14 +379,11 @@ def _raise_modified(node: Node, tensor: Tensor | None, expected: int, output: Sa
     file and line of the in-place write that moved it past the saved version."""
     if output is not None:
         data, counter = output.data, output.version_counter
-        what = f", which is output {output.output_nr} of {_forward_name(node)}"
+        what = f", which is output {output.output_nr} of {_forward_name(node)},"
     else:
         data, counter = tensor._data, tensor._version_counter
-        what = f", which is output {tensor._output_nr} of {_forward_name(tensor._grad_fn)}" if tensor._grad_fn else ""
+        what = f", which is output {tensor._output_nr} of {_forward_name(tensor._grad_fn)}," if tensor._grad_fn else ""
     version = counter[0] if counter is not None else 0
-    type_name = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor"}.get(
-        str(data.dtype), "Tensor"
-    )
     from bibun.autograd import anomaly_mode
 
     if anomaly_mode.is_anomaly_enabled():
@@ -409,7 +406,7 @@ def _raise_modified(node: Node, tensor: Tensor | None, expected: int, output: Sa
         detail += "."
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"[bibun.{type_name} [{', '.join(map(str, data.shape))}]]{what}, is at version {version}; "
+        f"[bibun.{_dtype.scalar_type_name(data.dtype)}Tensor [{', '.join(map(str, data.shape))}]]{what} is at version {version}; "
         f"expected version {expected} instead. {hint}{detail}"
     )
 
