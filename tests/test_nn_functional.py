@@ -83,6 +83,8 @@ def test_smooth_l1_and_huber_parameters() -> None:
     (x, t), (xt, tt) = _pair(RNG.standard_normal((3, 4)) * 2, RNG.standard_normal((3, 4)))
     _same(F.smooth_l1_loss(x, t, beta=0.5), TF.smooth_l1_loss(xt, tt, beta=0.5))
     _same(F.huber_loss(x, t, delta=0.3, reduction="sum"), TF.huber_loss(xt, tt, delta=0.3, reduction="sum"))
+    with pytest.raises(NotImplementedError, match="huber_loss: weight is not supported"):
+        F.huber_loss(x, t, weight=bibun.ones(3, 4))  # refused, not silently ignored
 
 
 def test_binary_cross_entropy_clamps_logs_at_minus_100() -> None:

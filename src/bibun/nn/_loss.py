@@ -146,6 +146,8 @@ def huber_loss(
 ) -> Tensor:
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:  # accepted for PyTorch's signature; ignoring it would give wrong numbers
+        raise NotImplementedError("huber_loss: weight is not supported")
     return _pointwise(_HUBER, input, target, reduction, delta=delta)
 
 
