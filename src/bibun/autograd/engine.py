@@ -444,6 +444,8 @@ def _batched_grad(
     if len(rows) != 1:
         raise RuntimeError("If `is_grads_batched=True`, every grad_output must have the same first dimension.")
     (count,) = rows
+    if count == 0:  # PyTorch indexes the first row and fails the same way
+        raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
     per_row = []
     for b in range(count):
         keep = True if b < count - 1 else retain_graph
