@@ -262,3 +262,37 @@ def test_random_tensors_are_seeded_by_bibuns_generator() -> None:
     assert np.all((b.numpy() >= 0) & (b.numpy() < 1)) and np.all((i.numpy() >= 0) & (i.numpy() < 10))
     g = torch.Generator().manual_seed(5)
     assert torch.randn(2, generator=g).tolist() == torch.randn(2, generator=torch.Generator().manual_seed(5)).tolist()
+
+
+VIEW_AS_DTYPE = [
+    ("float32 as int32", lambda m: m.tensor([1.0, 2.0]).view(m.int32)),
+    ("float32 as float16", lambda m: m.tensor([1.0, 2.0]).view(m.float16)),
+    ("float32 as float64", lambda m: m.tensor([1.0, 2.0]).view(m.float64)),
+    ("transposed, same size", lambda m: m.ones(3, 2).t().view(m.int32)),
+]
+VIEW_AS_DTYPE_ERRORS = [
+    ("odd last size", lambda m: m.tensor([1.0, 2.0, 3.0]).view(m.float64), "must be divisible by 2"),
+    ("0-d", lambda m: m.tensor(1.0).view(m.float64), "self.dim() cannot be 0"),
+    ("strided", lambda m: m.ones(3, 2).t().view(m.float16), "self.stride(-1) must be 1"),
+]
+
+
+@pytest.mark.parametrize("name,make", VIEW_AS_DTYPE)
+def test_view_as_dtype_matches_pytorch(name: str, make: object) -> None:
+    ours = make(torch)
+    assert not ours.requires_grad
+    real = pytest.importorskip("torch", reason="the live comparison needs torch")
+    assert repr(ours) == repr(make(real)).replace("torch.", "bibun.")
+
+
+@pytest.mark.parametrize("name,make,phrase", VIEW_AS_DTYPE_ERRORS)
+def test_view_as_dtype_errors(name: str, make: object, phrase: str) -> None:
+    with pytest.raises(RuntimeError, match=phrase.replace("(", r"\(").replace(")", r"\)")):
+        make(torch)
+
+
+def test_view_as_dtype_shares_memory_and_version() -> None:
+    z = torch.tensor([1.0, 2.0])
+    v = z.view(torch.int32)
+    v[0] = 0
+    assert z.tolist() == [0.0, 2.0] and z._version == v._version == 1

@@ -73,8 +73,32 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
-        raise NotImplementedError("view(dtype) reinterprets memory, which bibun does not support; use .to(dtype)")
+        return _view_as_dtype(input, shape[0])
     return reshape(input, *shape)
+
+
+def _view_as_dtype(input: Tensor, dtype: _dtype.dtype) -> Tensor:
+    """``view(dtype)``: the same memory read as another dtype. Not differentiable (as in
+    PyTorch), but it shares memory and the version counter, so writes show through."""
+    data = input._data
+    source, target = data.dtype, dtype.np
+    if source.itemsize != target.itemsize:
+        names = f"{_dtype.scalar_type_name(source)} as {_dtype.scalar_type_name(target)} (different element sizes)"
+        if data.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 to view {names}")
+        if data.shape[-1] > 1 and data.strides[-1] != source.itemsize:
+            raise RuntimeError(
+                f"self.stride(-1) must be 1 to view {names}, but got {data.strides[-1] // source.itemsize}"
+            )
+        ratio = max(source.itemsize, target.itemsize) // min(source.itemsize, target.itemsize)
+        if target.itemsize > source.itemsize and data.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view {names}, but got {data.shape[-1]}")
+    out = new_tensor(data.view(target))
+    counter = input._version_counter
+    if counter is None:
+        counter = input._version_counter = [0]
+    out._version_counter = counter
+    return out
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
