@@ -414,3 +414,24 @@ def test_a_view_made_under_no_grad_sends_no_gradient_through_a_function_or_as_a_
     with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad and does not have a grad_fn"):
         v.backward(torch.ones(2))
     assert v.grad is None and x.grad is None
+
+
+def test_the_last_nodes_gradients_reach_dot_grad_without_a_copy() -> None:
+    from bibun.autograd import engine
+
+    decisions = []
+    original = engine._sole_owner
+
+    def recording(array, references):  # this frame holds one more reference than the engine's call
+        result = original(array, references + 1)
+        decisions.append((array.shape, result))
+        return result
+
+    engine._sole_owner = recording
+    try:
+        w = torch.randn(300, 200, requires_grad=True)
+        x = torch.randn(50, 300)
+        (torch.tanh(x @ w) ** 2).sum().backward()  # w's gradient comes from the last op node run
+    finally:
+        engine._sole_owner = original
+    assert decisions == [((300, 200), True)]

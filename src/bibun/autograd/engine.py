@@ -244,6 +244,8 @@ def run_backward(
                     previous = None  # a stale local would count as one more owner later
                 else:
                     slot[nr] = previous + g
+            # Stale locals would count as owners of these gradients when a leaf stores them.
+            input_grads = g = None
     finally:
         _restore_numpy(numpy_state)
         grad_mode._state.reset(token)
