@@ -435,3 +435,25 @@ def test_the_last_nodes_gradients_reach_dot_grad_without_a_copy() -> None:
     finally:
         engine._sole_owner = original
     assert decisions == [((300, 200), True)]
+
+
+def test_a_product_saves_only_what_the_needed_gradient_reads() -> None:
+    """As PyTorch: y = a * b with only a requiring grad saves b, so writing to a afterwards is
+    fine, and a saved-tensor hook sees one pack."""
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = torch.tensor([3.0, 4.0])
+    a = x * 1
+    y = a * b
+    a.add_(1)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+    packed = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: packed.append(t.tolist()) or t, lambda t: t):
+        (x * 1) * b
+        b / (x * 1)
+    assert packed == [[3.0, 4.0], [1.0, 2.0], [3.0, 4.0]]  # b; then both inputs of the division
+    c = x * 1
+    z = b * c  # only the second input needs a gradient: the first (b) is what it reads
+    b.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()

@@ -49,6 +49,7 @@ class OpDef:
         "view",
         "outputs",
         "differentiable_outputs",
+        "reads",
         "node_cls",
         "__weakref__",
     )
@@ -64,6 +65,7 @@ class OpDef:
         view: bool,
         outputs: int,
         differentiable_outputs: tuple[int, ...] | None,
+        reads: tuple[tuple[int, ...], ...] | None = None,
     ) -> None:
         self.name = name
         self.grad_fn = grad_fn
@@ -74,6 +76,7 @@ class OpDef:
         self.view = view
         self.outputs = outputs
         self.differentiable_outputs = differentiable_outputs
+        self.reads = reads
         self.node_cls = make_node_class(grad_fn, self)
 
     def __repr__(self) -> str:
@@ -91,13 +94,17 @@ def defop(
     view: bool = False,
     outputs: int = 1,
     differentiable_outputs: tuple[int, ...] | None = None,
+    reads: tuple[tuple[int, ...], ...] | None = None,
 ) -> OpDef:
     """Declare an op. ``save`` is one of NOTHING, INPUTS, OUTPUT, INPUTS_AND_OUTPUT, or a
     function ``(arrays, out, params) -> tuple`` of derived constants (masks, indices) that
-    are saved instead. ``view=True`` marks ops whose result shares memory with input 0."""
+    are saved instead. ``view=True`` marks ops whose result shares memory with input 0.
+    ``reads`` (with INPUTS): for each input's rule, the inputs it reads; then only the inputs
+    that the rules of inputs requiring grad read are saved (the others are saved as None), as
+    PyTorch saves only what the needed gradients use."""
     if name in OPS:
         raise ValueError(f"op {name!r} is declared twice")
-    op = OpDef(name, grad_fn, primal, tuple(vjp), jvp, save, view, outputs, differentiable_outputs)
+    op = OpDef(name, grad_fn, primal, tuple(vjp), jvp, save, view, outputs, differentiable_outputs, reads)
     OPS[name] = op
     return op
 
@@ -213,6 +220,7 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
     node = op.node_cls()
     save = op.save
     saves_inputs = save is INPUTS or save is INPUTS_AND_OUTPUT
+    reads = op.reads
     edges = []
     versions = None
     for i, a in enumerate(args):
@@ -228,12 +236,14 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
             edges.append(None if node_of_a is None else (node_of_a, a._output_nr, data.shape, data.dtype))
         else:
             edges.append(None)
-        if saves_inputs:
+        if saves_inputs and reads is None:
             version = _mark_saved(a)
             if version:
                 if versions is None:
                     versions = [0] * len(args)
                 versions[i] = version
+    if saves_inputs and reads is not None:
+        args, versions = _save_read_inputs(args, edges, reads)
     node._next = tuple(edges)
     if len(results) != 1:
         node._num_outputs = len(results)
@@ -257,6 +267,29 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
         if r._requires_grad:
             r._grad_fn = node
     return node
+
+
+def _save_read_inputs(args: tuple, edges: list, reads: tuple) -> tuple[tuple, list | None]:
+    """The inputs that the rules of the inputs requiring grad read, with None in place of the
+    rest (``defop(reads=...)``): ``x * w`` with only ``w`` requiring grad keeps ``x`` alone."""
+    needed: set[int] = set()
+    for i, edge in enumerate(edges):
+        if edge is not None:
+            needed.update(reads[i])
+    saved = []
+    versions = None
+    for i, a in enumerate(args):
+        if i not in needed:
+            saved.append(None)
+            continue
+        saved.append(a)
+        if isinstance(a, Tensor):
+            version = _mark_saved(a)
+            if version:
+                if versions is None:
+                    versions = [0] * len(args)
+                versions[i] = version
+    return tuple(saved), versions
 
 
 def _save_outputs(results: tuple) -> tuple:

@@ -107,6 +107,7 @@ MUL = defop(
     np.multiply,
     (lambda xp, g, a, b: g * b, lambda xp, g, a, b: g * a),
     save=INPUTS,
+    reads=((1,), (0,)),
     jvp=ELEMENTWISE,
 )
 MUL_SCALAR = defop(
@@ -131,6 +132,7 @@ DIV = defop(
     np.true_divide,
     (lambda xp, g, a, b: g / b, lambda xp, g, a, b: -g * a / (b * b)),
     save=INPUTS,
+    reads=((1,), (0, 1)),
     jvp=ELEMENTWISE,
 )
 # Rounded division is piecewise constant: its gradient is zero wherever it exists.
