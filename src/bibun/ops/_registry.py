@@ -236,13 +236,14 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
             edges.append(None if node_of_a is None else (node_of_a, a._output_nr, data.shape, data.dtype))
         else:
             edges.append(None)
-        if saves_inputs and reads is None:
+        if saves_inputs:
             version = _mark_saved(a)
             if version:
                 if versions is None:
                     versions = [0] * len(args)
                 versions[i] = version
-    if saves_inputs and reads is not None:
+    if reads is not None and saves_inputs and None in edges:
+        # Some input needs no gradient: keep only what the needed rules read.
         args, versions = _save_read_inputs(args, edges, reads)
     node._next = tuple(edges)
     if len(results) != 1:
