@@ -35,7 +35,7 @@ _IN_PLACE_MIN_SIZE = 4096
 
 def _sole_owner(array: Any, references: int) -> bool:
     """True when ``array`` is an ndarray owning its memory, writable, large enough to matter,
-    and referenced from exactly ``references`` places (counted by the caller)."""
+    and referenced from at most ``references`` places (counted by the caller)."""
     return (
         type(array) is ndarray
         and array.size >= _IN_PLACE_MIN_SIZE

@@ -244,7 +244,7 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
                 versions[i] = version
     if reads is not None and saves_inputs and None in edges:
         # Some input needs no gradient: keep only what the needed rules read.
-        args, versions = _save_read_inputs(args, edges, reads)
+        args = _save_read_inputs(args, edges, reads)
     node._next = tuple(edges)
     if len(results) != 1:
         node._num_outputs = len(results)
@@ -270,27 +270,15 @@ def _record(op: OpDef, args: tuple, arrays: list, params: dict | None, results: 
     return node
 
 
-def _save_read_inputs(args: tuple, edges: list, reads: tuple) -> tuple[tuple, list | None]:
-    """The inputs that the rules of the inputs requiring grad read, with None in place of the
-    rest (``defop(reads=...)``): ``x * w`` with only ``w`` requiring grad keeps ``x`` alone."""
+def _save_read_inputs(args: tuple, edges: list, reads: tuple) -> tuple:
+    """``args`` with None in place of the inputs no needed rule reads (``defop(reads=...)``):
+    ``x * w`` with only ``w`` requiring grad keeps ``x`` alone. Versions were taken for every
+    input already; a None entry is never checked."""
     needed: set[int] = set()
     for i, edge in enumerate(edges):
         if edge is not None:
             needed.update(reads[i])
-    saved = []
-    versions = None
-    for i, a in enumerate(args):
-        if i not in needed:
-            saved.append(None)
-            continue
-        saved.append(a)
-        if isinstance(a, Tensor):
-            version = _mark_saved(a)
-            if version:
-                if versions is None:
-                    versions = [0] * len(args)
-                versions[i] = version
-    return tuple(saved), versions
+    return tuple(a if i in needed else None for i, a in enumerate(args))
 
 
 def _save_outputs(results: tuple) -> tuple:
