@@ -1,12 +1,24 @@
-"""The benchmark process's environment: thread counts pinned to 1, the machine's facts.
+"""The benchmark process's environment: thread counts pinned to 1, the allocator's
+give-back pinned off, the machine's facts.
 
 ``pin_threads_before_import`` must run before NumPy (or anything importing it) is loaded:
 BLAS libraries read their thread count once, at load time. ``pin_threads_after_import``
 then applies threadpoolctl's limit and PyTorch's settings, and ``describe`` reports what is
-in force, so every printed number says under which conditions it was taken."""
+in force, so every printed number says under which conditions it was taken.
+
+``pin_allocator`` stops glibc's malloc from handing freed memory back to the kernel. By
+default it maps each large block fresh (and unmaps it on free) until a free raises its
+threshold, and trims the heap top; the next allocation of that size then pays a page fault
+per 4 KiB. How often that happens depends on what the process freed before, so the same
+library timed at two points of one run (or in a fresh process) could differ by 1.5x on
+W4 and W5. Pinned, every library runs on reused memory and the rows measure kernels and
+overhead; ``--malloc default`` leaves glibc's policy alone (docs/benchmarks.md, "Page
+faults")."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.metadata
 import os
 import platform
@@ -27,6 +39,26 @@ _OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 _notes: list[str] = []
 _limiter: Any = None  # threadpoolctl's limiter, kept alive for the whole run
+_allocator = "default (glibc's own thresholds)"
+
+# mallopt parameters (malloc.h): the size above which blocks are mapped fresh, and the free
+# space at the heap's top above which it is handed back.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+_PINNED_THRESHOLD = 1 << 30
+
+
+def pin_allocator() -> None:
+    """Keep freed memory in the process (glibc only; elsewhere noted and left alone)."""
+    global _allocator
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        _allocator = "default (not glibc: left alone)"
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    if libc.mallopt(_M_MMAP_THRESHOLD, _PINNED_THRESHOLD) and libc.mallopt(_M_TRIM_THRESHOLD, _PINNED_THRESHOLD):
+        _allocator = "glibc malloc with mmap and trim thresholds at 1 GiB (freed memory is reused, not returned)"
+    else:
+        _allocator = "default (mallopt refused the thresholds)"
 
 
 def pin_threads_before_import() -> None:
@@ -121,6 +153,7 @@ def describe(libs: dict[str, Any]) -> list[str]:
         lines.append(f"torch threads: intra-op {torch.get_num_threads()}, inter-op {torch.get_num_interop_threads()}")
     lines.append("thread variables: " + " ".join(f"{n}={os.environ.get(n)}" for n in _THREAD_VARIABLES))
     lines.extend("thread pool: " + p for p in _threadpools())
+    lines.append("allocator: " + _allocator)
     lines.append(load_average())
     lines.extend("note: " + n for n in _notes)
     return lines

@@ -16,6 +16,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+try:
+    import resource
+except ImportError:  # not on Windows: page faults are then not reported
+    resource = None
+
 Step = Callable[[], Any]
 
 
@@ -71,6 +76,16 @@ class Result:
     target: float | None = None
     note: str = ""
     detail: dict[str, str] = field(default_factory=dict)
+    faults: dict[str, float] = field(default_factory=dict)  # minor page faults per iteration (median)
+
+
+# Below this many page faults per iteration a row's fault counts are not printed: a few are
+# the interpreter's own noise, thousands are fresh memory being mapped (docs/benchmarks.md).
+FAULTS_WORTH_PRINTING = 10
+
+
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource is not None else 0
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -125,18 +140,22 @@ def time_row(row: Row, rounds: int, min_sample: float) -> Result:
             result.missing[name] = _describe_error(exc)
             steps.pop(name)
     samples: dict[str, list[float]] = {name: [] for name in steps}
+    faults: dict[str, list[float]] = {name: [] for name in steps}
     order = list(steps)
     for r in range(rounds):
         shift = r % max(1, len(order))
         for name in order[shift:] + order[:shift]:
             step, n = steps[name], counts[name]
             gc.collect()  # garbage left by the previous library is not charged to this one
+            faults_before = _minor_faults()
             t0 = time.perf_counter()
             for _ in range(n):
                 step()
             samples[name].append((time.perf_counter() - t0) / n)
+            faults[name].append((_minor_faults() - faults_before) / n)
     for name, times in samples.items():
         result.values[name] = statistics.median(times) * row.scale
+        result.faults[name] = statistics.median(faults[name])
     if "bibun" in samples and "torch" in samples:
         result.ratio = statistics.median(b / t for b, t in zip(samples["bibun"], samples["torch"]))
     return result

@@ -3,8 +3,10 @@
 Times each workload (W1-W7, see docs/benchmarks.md) for bibun, PyTorch, and HIPS autograd
 and MyGrad when installed, interleaved round by round in this one process with every
 thread pool pinned to one thread, and prints medians, the paired ratio bibun/PyTorch and
-the target for each. Options: ``--quick`` (a smoke run), ``--only W1,W2``, ``--markdown``
-(a table for the docs), ``--libs``, ``--rounds``, ``--json FILE``."""
+the target for each. glibc's malloc is kept from handing freed memory back to the kernel, so
+no row's time depends on what ran before it (``--malloc default`` to leave it). Options:
+``--quick`` (a smoke run), ``--only W1,W2``, ``--markdown`` (a table for the docs),
+``--libs``, ``--rounds``, ``--malloc``, ``--json FILE``."""
 
 from __future__ import annotations
 
@@ -21,13 +23,13 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import _env  # noqa: E402 - must not import NumPy before threads are pinned
 
-# "numpy" is no library under test: plain NumPy with hand-derived gradients (W3, W4), the
+# "numpy" is no library under test: plain NumPy with hand-derived derivatives (W3-W5), the
 # floor NumPy's kernels set for any NumPy-based engine.
 ALL_LIBS = ("bibun", "torch", "autograd", "mygrad", "numpy")
 WORKLOAD_KEYS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 RATIO_NOTE = (
     "ratio: paired median of bibun/PyTorch per round; for 'W4 ratio' and W7, bibun's own ratio.\n"
-    "numpy: hand-derived gradients in plain NumPy, no autograd (W3, W4): the kernel floor"
+    "numpy: hand-derived derivatives in plain NumPy, no autograd (W3, W4, W5): the kernel floor"
 )
 
 
@@ -39,6 +41,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=None, help="rounds per workload (default 11, quick 3)")
     parser.add_argument("--markdown", action="store_true", help="print the results as a Markdown table")
     parser.add_argument("--json", metavar="FILE", help="also write the results to FILE as JSON")
+    parser.add_argument(
+        "--malloc",
+        choices=("pinned", "default"),
+        default="pinned",
+        help="pinned (default): freed memory stays in the process; default: glibc's own policy",
+    )
     args = parser.parse_args(argv)
     only = [k.strip().upper() for k in args.only.split(",") if k.strip()] or list(WORKLOAD_KEYS)
     unknown = [k for k in only if k not in WORKLOAD_KEYS]
@@ -136,6 +144,8 @@ def _table(results: list, libs: list[str], markdown: bool) -> list[str]:
 
 
 def _notes(results: list) -> list[str]:
+    from benchmarks._timing import FAULTS_WORTH_PRINTING
+
     lines = []
     for r in results:
         lines.append(f"{r.key}: {r.title}")
@@ -146,6 +156,9 @@ def _notes(results: list) -> list[str]:
                 lines.append(f"    {name}: {why}")
         for name, text in r.detail.items():
             lines.append(f"    {name}: {text}")
+        if max(r.faults.values(), default=0) >= FAULTS_WORTH_PRINTING:
+            counts = ", ".join(f"{name} {count:.0f}" for name, count in r.faults.items())
+            lines.append(f"    page faults per iteration: {counts}")
     return lines
 
 
@@ -154,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     _env.pin_threads_before_import()
     libs, absent = load_libs(args.libs)
     _env.pin_threads_after_import(libs["torch"].module if "torch" in libs else None)
+    if args.malloc == "pinned":
+        _env.pin_allocator()
     from benchmarks._timing import MemoryRow, memory_row, time_row
 
     rounds = args.rounds or (3 if args.quick else 11)
