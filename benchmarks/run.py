@@ -23,13 +23,15 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from benchmarks import _env  # noqa: E402 - must not import NumPy before threads are pinned
 
-# "numpy" is no library under test: plain NumPy with hand-derived derivatives (W3-W5), the
-# floor NumPy's kernels set for any NumPy-based engine.
+# "numpy" is no library under test: the floor for any engine built on NumPy. W1 and W2 run on
+# benchmarks/minimal_engine.py (reverse mode and nothing else); W3-W5 are plain NumPy with
+# hand-derived derivatives.
 ALL_LIBS = ("bibun", "torch", "autograd", "mygrad", "numpy")
 WORKLOAD_KEYS = ("W1", "W2", "W3", "W4", "W5", "W6", "W7")
 RATIO_NOTE = (
     "ratio: paired median of bibun/PyTorch per round; for 'W4 ratio' and W7, bibun's own ratio.\n"
-    "numpy: hand-derived derivatives in plain NumPy, no autograd (W3, W4, W5): the kernel floor"
+    "numpy: the floor on NumPy: W1, W2 on a minimal reverse-mode engine over 0-d arrays\n"
+    "    (benchmarks/minimal_engine.py); W3-W5 hand-derived derivatives in plain NumPy"
 )
 
 

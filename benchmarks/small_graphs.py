@@ -2,7 +2,8 @@
 recording, the engine loop) is all there is to measure.
 
 bibun and PyTorch run the same code (``lib.module`` is ``bibun`` or ``torch``); HIPS autograd
-and MyGrad run the same computation written their way."""
+and MyGrad run the same computation written their way. The "numpy" column runs it on
+benchmarks/minimal_engine.py, the floor for an engine keeping 0-d values in NumPy arrays."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from benchmarks import minimal_engine
 from benchmarks._timing import Lib, Row
 
 CHAIN_OPS = 1000  # W2: sin, x const, + const, repeated; 1000 ops in all
@@ -58,6 +60,23 @@ def _tutorial_mygrad(lib: Lib) -> tuple[Callable, Callable]:
         x2 = mg.tensor(2.0, dtype=np.float32)
         y1 = x1 * x2
         z = mg.log(y1) * mg.sin(y1)
+        z.backward()
+        return x1, x2
+
+    def check() -> list[float]:
+        x1, x2 = step()
+        return [float(x1.grad), float(x2.grad)]
+
+    return step, check
+
+
+def _tutorial_minimal(lib: Lib) -> tuple[Callable, Callable]:
+    me = minimal_engine
+
+    def step() -> Any:
+        x1, x2 = me.leaf(1.0), me.leaf(2.0)
+        y1 = x1 * x2
+        z = me.log(y1) * me.sin(y1)
         z.backward()
         return x1, x2
 
@@ -128,17 +147,44 @@ def _chain_mygrad(lib: Lib) -> tuple[Callable, Callable]:
     return step, lambda: float(step().grad)
 
 
-_TUTORIAL = {"bibun": _tutorial_torchlike, "torch": _tutorial_torchlike, "autograd": _tutorial_hips}
-_TUTORIAL["mygrad"] = _tutorial_mygrad
-_CHAIN = {"bibun": _chain_torchlike, "torch": _chain_torchlike, "autograd": _chain_hips, "mygrad": _chain_mygrad}
+def _chain_minimal(lib: Lib) -> tuple[Callable, Callable]:
+    me = minimal_engine
+    sin = me.sin
+
+    def step() -> Any:
+        x = me.leaf(0.5)
+        y = x
+        for _ in range(_CHAIN_REPEATS):
+            y = sin(y)
+            y = y * 0.9
+            y = y + 0.1
+        for _ in range(_CHAIN_TAIL):
+            y = sin(y)
+        y.backward()
+        return x
+
+    return step, lambda: float(step().grad)
+
+
+_TUTORIAL = {
+    "bibun": _tutorial_torchlike,
+    "torch": _tutorial_torchlike,
+    "autograd": _tutorial_hips,
+    "mygrad": _tutorial_mygrad,
+    "numpy": _tutorial_minimal,
+}
+_CHAIN = {
+    "bibun": _chain_torchlike,
+    "torch": _chain_torchlike,
+    "autograd": _chain_hips,
+    "mygrad": _chain_mygrad,
+    "numpy": _chain_minimal,
+}
 
 
 def _row(builders: dict, libs: dict[str, Lib], **kwargs: Any) -> Row:
     steps, checks = {}, {}
     for name, lib in libs.items():
-        if name not in builders:
-            steps[name] = "not applicable: the NumPy reference covers W3 and W4 only"
-            continue
         steps[name], checks[name] = builders[name](lib)
     return Row(steps=steps, checks=checks, **kwargs)
 

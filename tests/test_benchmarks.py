@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,8 +37,14 @@ def test_quick_run_of_w1_and_w2_produces_numbers(tmp_path):
         assert not any("MISMATCH" in text for text in result["detail"].values()), result["detail"]
         if "torch" in result["values"]:
             assert result["ratio"] > 0
-    # The thread counts in force are printed with the numbers.
+    # The thread counts and the allocator policy in force are printed with the numbers.
     assert "OPENBLAS_NUM_THREADS=1" in proc.stdout
+    assert "allocator: " in proc.stdout
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert "allocator: glibc malloc with mmap and trim thresholds at 1 GiB" in proc.stdout
+    for result in results.values():  # page faults per iteration are recorded for every library timed
+        assert set(result["faults"]) == set(result["values"])
+        assert all(count >= 0 for count in result["faults"].values())
     table = [line.split() for line in proc.stdout.splitlines() if line.startswith(("W1 ", "W2 "))]
     assert [row[0] for row in table] == ["W1", "W2"]
     assert float(table[0][2]) > 0
@@ -49,6 +57,14 @@ def test_script_form_and_markdown_table():
     assert len(rows) == 1
     cells = [c.strip() for c in rows[0].strip("|").split("|")]
     assert cells[1] == "µs/iter" and float(cells[2]) > 0
+
+
+def test_malloc_default_leaves_the_allocator_alone():
+    proc = _run(
+        "-m", "benchmarks", "--quick", "--only", "W1", "--libs", "bibun", "--rounds", "1", "--malloc", "default"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "allocator: default (glibc's own thresholds)" in proc.stdout
 
 
 def test_unknown_workload_is_refused():
@@ -91,3 +107,22 @@ def test_only_accepts_any_case(only):
     from benchmarks.run import _parse
 
     assert set(_parse(["--only", only]).only) <= {"W1", "W2"}
+
+
+def test_minimal_engine_floor_computes_the_tutorial_gradients():
+    """The W1/W2 floor must do the same work: its gradients are the tutorial's."""
+    from benchmarks import minimal_engine as me
+
+    x1, x2 = me.leaf(1.0), me.leaf(2.0)
+    y1 = x1 * x2
+    z = me.log(y1) * me.sin(y1)
+    z.backward()
+    # dz/dx1 = x2 * (sin(y)/y + log(y) cos(y)) at y = 2; float32 arithmetic throughout.
+    expected = 2.0 * (math.sin(2.0) / 2.0 + math.log(2.0) * math.cos(2.0))
+    assert x1.grad.dtype == np.float32 and x2.grad.dtype == np.float32
+    assert float(x1.grad) == pytest.approx(expected, rel=1e-6)
+    assert float(x2.grad) == pytest.approx(expected / 2.0, rel=1e-6)
+    chain = me.leaf(0.5)
+    out = me.sin(chain * 0.9 + 0.1)
+    out.backward()
+    assert float(chain.grad) == pytest.approx(0.9 * math.cos(0.5 * 0.9 + 0.1), rel=1e-6)
