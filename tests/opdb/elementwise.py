@@ -130,6 +130,21 @@ OPS = [
         "LerpBackward1",
     ),
     OpInfo(
+        "addcmul",
+        lambda m, a, b, c: m.addcmul(a, b, c, value=0.5),
+        [S(((3, 4), (3, 4), (3, 4))), S(((3, 1), (4,), (3, 4)), "broadcast"), S(((), (2,), ()), "0-d")],
+        "AddcmulBackward0",
+        covers=("Tensor.addcmul",),
+    ),
+    OpInfo(
+        "addcdiv",
+        lambda m, a, b, c: m.addcdiv(a, b, c, value=-2.0),
+        [S(((3, 4), (3, 4), (3, 4))), S(((3, 1), (4,), (3, 4)), "broadcast")],
+        "AddcdivBackward0",
+        sampler=_positive,
+        covers=("Tensor.addcdiv",),
+    ),
+    OpInfo(
         "remainder",
         lambda m, a, b: m.remainder(a, b),
         BINARY[:4],

@@ -256,6 +256,62 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     return apply(_LERP_SCALAR, (input, end, float(weight)))
 
 
+# --- addcmul, addcdiv: input + value * tensor1 * tensor2 (or / tensor2) ---------------------
+# Evaluated left to right as PyTorch's kernel does, for its last digits.
+_ADDCMUL = defop(
+    "addcmul",
+    "AddcmulBackward0",
+    lambda x, t1, t2, value: x + value * t1 * t2,
+    (
+        lambda xp, g, x, t1, t2, value: g,
+        lambda xp, g, x, t1, t2, value: g * (t2 * value),
+        lambda xp, g, x, t1, t2, value: g * (t1 * value),
+    ),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
+)
+_ADDCDIV = defop(
+    "addcdiv",
+    "AddcdivBackward0",
+    lambda x, t1, t2, value: x + value * t1 / t2,
+    (
+        lambda xp, g, x, t1, t2, value: g,
+        lambda xp, g, x, t1, t2, value: g * (value / t2),
+        lambda xp, g, x, t1, t2, value: -g * value * t1 / (t2 * t2),
+    ),
+    save=INPUTS,
+    jvp=ELEMENTWISE,
+)
+
+
+def _addc(op: Any, input: Tensor, tensor1: Tensor, tensor2: Tensor, value: Any) -> Tensor:
+    for t in (input, tensor1, tensor2):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op.name}(): argument must be Tensor, not {type(t).__name__}")
+    _check_broadcast(tensor1._data.shape, tensor2._data.shape)
+    _check_broadcast(input._data.shape, np.broadcast_shapes(tensor1._data.shape, tensor2._data.shape))
+    target = _dtype.result_type(input, tensor1, tensor2)
+    return apply(op, (input, tensor1, tensor2, value), dtype=target)
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value * tensor1 * tensor2``, broadcast."""
+    return _addc(_ADDCMUL, input, tensor1, tensor2, value)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value * tensor1 / tensor2``, broadcast (floating point only, as in PyTorch)."""
+    if tensor1._data.dtype.kind in "biu" and tensor2._data.dtype.kind in "biu":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will "
+            "perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented "
+            "as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as "
+            "(input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the "
+            "latter implementation: (input + value * tensor1 / tensor2), for all dtypes."
+        )
+    return _addc(_ADDCDIV, input, tensor1, tensor2, value)
+
+
 # --- integer-style division ---------------------------------------------------------------
 def _no_derivative(name: str) -> Any:
     def rule(xp: Any, g: Any, *args: Any, **params: Any) -> Any:
@@ -403,6 +459,8 @@ __all__ = [
     "fmax",
     "fmin",
     "lerp",
+    "addcmul",
+    "addcdiv",
     "floor_divide",
     "remainder",
     "fmod",
