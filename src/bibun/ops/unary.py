@@ -120,7 +120,9 @@ def _logit_primal(x: ndarray, eps: float | None) -> ndarray:
 
 def _logit_vjp(xp: Any, g: Any, x: Any, eps: float | None) -> Any:
     if eps is None:
-        return g / (x * (1 - x))
+        # PyTorch: NaN outside [0, 1], where logit itself is NaN (the formula alone would give
+        # a finite, meaningless slope there).
+        return xp.where((x < 0) | (x > 1), float("nan"), g / (x * (1 - x)))
     # PyTorch: zero gradient where the input was clamped (outside [eps, 1 - eps]).
     return xp.where((x < eps) | (x > 1 - eps), 0.0, g / (x * (1 - x)))
 
