@@ -130,6 +130,32 @@ print(feat.shape, round(loss.item(), 4))
 print(kernel.round(decimals=4))
 print(feat.grad_fn.name(), F.conv2d(img, kernel).grad_fn.name())
 """,
+    "hand_written_adam": """
+# Adam written out with in-place updates, as optimizers are
+x = torch.linspace(-1, 1, 8).reshape(4, 2)
+y = torch.tensor([0.5, -0.25, 1.0, 0.0])
+w = torch.tensor([0.1, -0.2], requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+state = {id(p): (torch.zeros_like(p), torch.zeros_like(p)) for p in (w, b)}
+lr, beta1, beta2, eps = 0.05, 0.9, 0.999, 1e-8
+for step in range(1, 31):
+    loss = ((x @ w + b - y) ** 2).mean()
+    w.grad = b.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in (w, b):
+            m, v = state[id(p)]
+            m.lerp_(p.grad, 1 - beta1)
+            v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+            denom = (v.sqrt() / (1 - beta2 ** step) ** 0.5).add_(eps)
+            p.addcdiv_(m, denom, value=-lr / (1 - beta1 ** step))
+    if step % 10 == 0:
+        print(step, round(loss.item(), 5))
+print(w.detach().round(decimals=4), b.detach().round(decimals=4))
+z = w * 1
+z.clamp_(-0.5, 0.5).sinh_().masked_fill_(torch.tensor([True, False]), 0.0)
+print(z.grad_fn.name(), torch.autograd.grad(z.sum(), w))
+""",
     "layer_norm_dropout_eval": """
 import torch.nn.functional as F
 x = torch.tensor([[1.0, 2.0, 3.0, 4.0], [2.0, -2.0, 0.5, 0.0]], requires_grad=True)

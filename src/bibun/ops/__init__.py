@@ -99,4 +99,6 @@ _xp.TENSOR.__dict__.update(
 )
 _ = (OPS, apply, defop, getitem, normalize_dim, normalize_dims)
 
-from bibun.ops import inplace  # noqa: E402, F401 - binds add_, mul_, copy_, __setitem__, +=, ... to Tensor
+# Bind add_, mul_, copy_, __setitem__, +=, ... (inplace) and the other in-place twins and the
+# random fills (inplace_methods) to Tensor.
+from bibun.ops import inplace, inplace_methods  # noqa: E402, F401

@@ -9,6 +9,7 @@ the overwritten entries and gathers the cotangent for the source."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops._registry import apply, defop
+from bibun.ops.binary import _no_derivative
 from bibun.ops.elementwise import _check_broadcast
 from bibun.ops.shape import _to_numpy_index, expand, normalize_dim, reshape
 
@@ -137,13 +139,16 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 # --- scatter, scatter_add -----------------------------------------------------------------
 def _scatter_primal(x: ndarray, src: Any, where: tuple, block: tuple, add: bool, **shapes: Any) -> ndarray:
-    # ``shapes`` (out_shape, src_shape) are params for the VJP rules only.
+    # ``shapes`` (out_shape, src_shape) are params for the VJP rules only; ``add`` is True,
+    # False or the ufunc of scatter(reduce=...).
     out = x.copy()
     values = src[block] if isinstance(src, ndarray) and src.ndim else src
-    if add:
+    if add is True:
         np.add.at(out, where, values)
-    else:
+    elif add is False:
         out[where] = values
+    else:
+        add.at(out, where, values)
     return out
 
 
@@ -187,7 +192,19 @@ _SCATTER_ADD = defop(
 )
 
 
-def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: bool) -> Tensor:
+# scatter(reduce="add" | "multiply"): PyTorch computes it but has no derivative; the node
+# exists (grad_fn NotImplemented) and its backward raises.
+_SCATTER_REDUCE = defop(
+    "scatter_reduce_argument",
+    "NotImplemented",
+    _scatter_primal,
+    (_no_derivative("scatter"), _no_derivative("scatter")),
+    jvp=None,
+)
+_REDUCE_UFUNCS = {"add": np.add, "multiply": np.multiply}
+
+
+def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: Any) -> Tensor:
     idx = _index_array(index, name)
     d = normalize_dim(dim, input._data.ndim)
     is_tensor = isinstance(src, Tensor)
@@ -198,22 +215,36 @@ def _scatter(name: str, input: Tensor, dim: int, index: Tensor, src: Any, add: b
         "add": add,
         "out_shape": input._data.shape,
     }
+    reduced = add is not True and add is not False
     if is_tensor:
         if src._data.dtype != input._data.dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
         params["src_shape"] = src._data.shape
+        if reduced:
+            return apply(_SCATTER_REDUCE, (input, src), params)
         return apply(_SCATTER_ADD if add else _SCATTER, (input, src), params)
     value = src.item() if hasattr(src, "item") else src
-    return apply(_SCATTER_VALUE, (input, value), params)
+    return apply(_SCATTER_REDUCE if reduced else _SCATTER_VALUE, (input, value), params)
 
 
 def scatter(
     input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: Any = None
 ) -> Tensor:
-    """Out of place: ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``."""
-    if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add for reduce='add'")
-    return _scatter("scatter", input, dim, index, value if src is None else src, add=False)
+    """Out of place: ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``;
+    with ``reduce="add"`` or ``"multiply"`` combined with what is there instead (no gradient,
+    as in PyTorch)."""
+    if reduce is None:
+        return _scatter("scatter", input, dim, index, value if src is None else src, add=False)
+    if reduce not in _REDUCE_UFUNCS:
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor):
+        warnings.warn(
+            "The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
+            "PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _scatter("scatter", input, dim, index, value if src is None else src, add=_REDUCE_UFUNCS[reduce])
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
