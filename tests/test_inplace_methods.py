@@ -70,6 +70,7 @@ ARGS = {
     "rsqrt": (lambda L: (), _ABOVE_ONE),
     "scatter": (lambda L: (0, L.tensor([1, 3]), L.tensor([5.0, 6.0])), _MIXED),
     "scatter_add": (lambda L: (0, L.tensor([1, 1]), L.tensor([5.0, 6.0])), _MIXED),
+    "scatter_reduce": (lambda L: (0, L.tensor([1, 1, 3]), L.tensor([5.0, 6.0, 1.0]), "mean"), _MIXED),
     "sign": (lambda L: (), _MIXED),
     "sinh": (lambda L: (), _MIXED),
     "tril": (lambda L: (), None),

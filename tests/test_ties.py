@@ -28,6 +28,24 @@ CASES = [
     ("fmax ties go to the first", lambda m, a, b: m.fmax(a, b), [[1.0, 2.0], [1.0, 3.0]], [[1, 0], [0, 1]]),
     ("fmax with NaN", lambda m, a, b: m.fmax(a, b), [[math.nan, 2.0], [1.0, math.nan]], [[0, 1], [1, 0]]),
     ("fmin ties go to the first", lambda m, a, b: m.fmin(a, b), [[1.0, 2.0], [1.0, 3.0]], [[1, 1], [0, 0]]),
+    (
+        "scatter_reduce amax ties split evenly (self included)",
+        lambda m, x, s: x.scatter_reduce(0, m.tensor([0, 0, 1, 1]), s, "amax"),
+        [[3.0, 1.0], [3.0, 2.0, 0.5, 1.0]],
+        [[0.5, 0.5], [0.5, 0, 0, 0.5]],
+    ),
+    (
+        "scatter_reduce amin ties split evenly (self left out)",
+        lambda m, x, s: x.scatter_reduce(0, m.tensor([0, 0, 0, 1]), s, "amin", include_self=False),
+        [[-5.0, 1.0], [2.0, 2.0, 2.0, 4.0]],
+        [[0, 0], [1 / 3, 1 / 3, 1 / 3, 1]],
+    ),
+    (
+        "scatter_reduce prod with one zero, two zeros",
+        lambda m, x, s: x.scatter_reduce(0, m.tensor([0, 0, 1, 1]), s, "prod"),
+        [[2.0, 3.0], [0.0, 5.0, 0.0, 0.0]],
+        [[0, 0], [10, 0, 0, 0]],
+    ),
     ("relu'(0) = 0", lambda m, x: m.relu(x), [[-1.0, 0.0, 2.0]], [[0, 0, 1]]),
     ("abs'(0) = 0", lambda m, x: m.abs(x), [[-1.0, 0.0, 2.0]], [[-1, 0, 1]]),
     ("sign has zero gradient", lambda m, x: m.sign(x), [[-1.0, 0.0, 2.0]], [[0, 0, 0]]),
@@ -111,3 +129,25 @@ def test_scatter_source_larger_than_the_index() -> None:
     out.backward(bibun.tensor(weights))
     assert src.grad.tolist() == [[1.0, 3.0, 0.0], [6.0, 8.0, 0.0], [12.0, 9.0, 0.0]]
     assert x.grad.tolist() == [[0.0, 2.0, 0.0, 4.0], [5.0, 0.0, 7.0, 0.0], [0.0, 10.0, 11.0, 0.0]]
+
+
+def test_scatter_reduce_source_larger_than_the_index() -> None:
+    """As for scatter: only the block of ``src`` the index covers gets a gradient (PyTorch
+    2.13's backward raises a shape error here)."""
+    x = bibun.ones(2, 3, dtype=bibun.float64, requires_grad=True)
+    src = bibun.tensor(np.arange(1.0, 10.0).reshape(3, 3), requires_grad=True)
+    out = x.scatter_reduce(1, bibun.tensor([[0, 0], [2, 1]]), src, "mean")
+    np.testing.assert_allclose(out.detach().numpy(), [[4 / 3, 1.0, 1.0], [1.0, 3.0, 2.5]])
+    out.backward(bibun.tensor([[3.0, 1.0, 1.0], [1.0, 2.0, 2.0]], dtype=bibun.float64))
+    assert src.grad.tolist() == [[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+    assert x.grad.tolist() == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+
+
+def test_scatter_reduce_prod_refuses_a_second_derivative() -> None:
+    x = bibun.tensor([2.0, 3.0], dtype=bibun.float64, requires_grad=True)
+    out = x.scatter_reduce(0, bibun.tensor([0, 0]), x * 1, "prod")
+    with pytest.raises(RuntimeError, match="only first derivatives are implemented"):
+        bibun.autograd.grad(out.sum(), x, create_graph=True)
+    # out = [x0 * x0 * x1, x1]: first order d/dx0 = 2 x0 x1 = 12, d/dx1 = x0 x0 + 1 = 5
+    (grad,) = bibun.autograd.grad(out.sum(), x)
+    assert grad.tolist() == [12.0, 5.0]

@@ -174,6 +174,7 @@ METHODS = (
     *("cumsum", "cumprod", "flip", "fliplr", "flipud", "roll", "repeat", "tile", "movedim", "moveaxis"),
     *("unflatten", "narrow", "split", "split_with_sizes", "chunk", "ravel", "index_select", "gather"),
     *("take_along_dim", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select", "index_put"),
+    "scatter_reduce",
     # linalg.py, linalg_decomp.py, nn/_toplevel.py
     *("outer", "ger", "trace", "diagonal", "diag", "diag_embed", "tril", "triu", "addmm"),
     *("inverse", "det", "slogdet", "logdet", "softmax", "log_softmax"),

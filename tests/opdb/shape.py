@@ -99,6 +99,26 @@ OPS = [
         "ScatterAddBackward0",
         covers=("Tensor.scatter_add",),
     ),
+    # Repeated indices in both rows, one column never written. (A src larger than the index
+    # is differentiated by bibun, but PyTorch 2.13's backward fails there: tests/test_ties.py.)
+    *(
+        OpInfo(
+            f"scatter_reduce_{reduce}" + ("" if include_self else "_without_self"),
+            (
+                lambda reduce, include_self: (
+                    lambda m, a, b: m.scatter_reduce(
+                        a, 0, _ix(m, [[0, 0, 2, 1], [0, 2, 2, 1]]), b, reduce, include_self=include_self
+                    )
+                )
+            )(reduce, include_self),
+            [S(((3, 4), (2, 4)))],
+            "ScatterReduceBackward0",
+            second_order=reduce != "prod",  # refused for prod (docs/ops.md)
+            covers=("scatter_reduce", "Tensor.scatter_reduce"),
+        )
+        for reduce in ("sum", "prod", "mean", "amax", "amin")
+        for include_self in (True, False)
+    ),
     OpInfo(
         "index_add",
         lambda m, a, b: m.index_add(a, 1, _ix(m, [0, 3, 0]), b),

@@ -32,6 +32,8 @@ from bibun.ops.reduction import *  # noqa: F403
 from bibun.ops.reduction import __all__ as _reduction_all
 from bibun.ops.scan import *  # noqa: F403
 from bibun.ops.scan import __all__ as _scan_all
+from bibun.ops.scatter_reduce import *  # noqa: F403
+from bibun.ops.scatter_reduce import __all__ as _scatter_reduce_all
 from bibun.ops.shape import *  # noqa: F403
 from bibun.ops.shape import __all__ as _shape_all
 from bibun.ops.shape import getitem, index_put_zeros, normalize_dim, normalize_dims, to_dtype
@@ -44,7 +46,7 @@ from bibun.ops.unary import __all__ as _unary_all
 
 __all__ = [*_elementwise_all, *_linalg_all, *_linalg_decomp_all, *_reduction_all, *_shape_all, *_nn_toplevel_all]
 __all__ += [*_unary_all, *_binary_all, *_statistics_all, *_scan_all, *_layout_all, *_indexing_all]
-__all__ += [*_combining_all, *_comparison_all, *_counting_all, *_products_all, *_sorting_all]
+__all__ += [*_combining_all, *_comparison_all, *_counting_all, *_products_all, *_sorting_all, *_scatter_reduce_all]
 
 
 def _sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:

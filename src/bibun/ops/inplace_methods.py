@@ -71,6 +71,7 @@ DERIVED = (
     "rsqrt",
     "scatter",
     "scatter_add",
+    "scatter_reduce",
     "sign",
     "sinh",
     "tril",
