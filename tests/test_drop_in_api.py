@@ -279,6 +279,26 @@ print([(acc.variable is x, acc.variable is w, acc.name()) for acc in leaves])
 print(out.grad_fn.next_functions[0][1], isinstance(node, torch.autograd.graph.Node))
 print(out.grad_fn.metadata, type(node).__name__)
 """,
+    "new_tensors_and_conveniences": """
+import warnings
+x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64, requires_grad=True)
+print(x.new_zeros(2, 3), x.new_ones((2,)), x.new_full((2,), 7), x.new_empty(0).shape)
+print(x.new_tensor([1, 2]), x.new_zeros(2, dtype=torch.int64), x.new_ones(2, requires_grad=True))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    copy = x.new_tensor(x)
+print(copy.requires_grad, caught[0].category.__name__, str(caught[0].message).split(",")[0])
+y = (x * 2).view_as(torch.ones(4))
+print(y, y.grad_fn.name(), x.reshape_as(torch.ones(4, 1)).shape, x.type_as(torch.ones(1, dtype=torch.int32)))
+print(x.is_cpu, x.nbytes, x.itemsize, x.get_device(), x.is_signed(), torch.ones(1, dtype=torch.uint8).is_signed())
+print(x.detach().byte(), x.detach().char().dtype, x.detach().short().dtype, x.is_same_size(torch.ones(2, 2)))
+print((+x) is x, x.positive() is x, torch.tensor([2.0]).is_nonzero(), torch.tensor(0).is_nonzero())
+for bad in (lambda: torch.ones(2).is_nonzero(), lambda: torch.ones(0).is_nonzero(), lambda: +torch.tensor([True])):
+    try:
+        bad()
+    except RuntimeError as error:
+        print("RuntimeError:", error)
+""",
     "tensor_attributes": """
 x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 y = x.t()

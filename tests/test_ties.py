@@ -46,6 +46,13 @@ CASES = [
         [[2.0, 3.0], [0.0, 5.0, 0.0, 0.0]],
         [[0, 0], [10, 0, 0, 0]],
     ),
+    (
+        "nanmean of an all-NaN slice: NaN value and NaN gradient there",
+        lambda m, x: m.nanmean(x, 0),
+        [[[math.nan, 1.0], [math.nan, 3.0]]],
+        [[[math.nan, 0.5], [math.nan, 0.5]]],
+    ),
+    ("nansum ignores NaN", lambda m, x: m.nansum(x), [[math.nan, 1.0, 2.0]], [[0, 1, 1]]),
     ("relu'(0) = 0", lambda m, x: m.relu(x), [[-1.0, 0.0, 2.0]], [[0, 0, 1]]),
     ("abs'(0) = 0", lambda m, x: m.abs(x), [[-1.0, 0.0, 2.0]], [[-1, 0, 1]]),
     ("sign has zero gradient", lambda m, x: m.sign(x), [[-1.0, 0.0, 2.0]], [[0, 0, 0]]),

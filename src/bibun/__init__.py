@@ -6,6 +6,7 @@ promotion rules and error messages."""
 
 from bibun import (
     _numpy_interop,  # noqa: F401 - np.exp(t), np.sum(t), ndarray * t dispatch to bibun's ops (docs/numpy.md)
+    _tensor_extras,  # noqa: F401 - binds new_zeros, type_as, view_as, nbytes, ... to Tensor
     _tensor_methods,  # noqa: F401 - binds operators and methods to Tensor
     autograd,
     func,  # torch.func: grad, vmap, jacrev, jacfwd, ...

@@ -63,7 +63,6 @@ OPERATORS = {
     "__matmul__": _matmul_operator,
     "__rmatmul__": _rmatmul_operator,
     "__neg__": ops.neg,
-    "__pos__": lambda self: self,
     "__abs__": ops.abs,
     "__eq__": ew._operator(ops.eq),
     "__ne__": ew._operator(ops.ne),
@@ -175,6 +174,8 @@ METHODS = (
     *("unflatten", "narrow", "split", "split_with_sizes", "chunk", "ravel", "index_select", "gather"),
     *("take_along_dim", "scatter", "scatter_add", "index_add", "masked_fill", "masked_select", "index_put"),
     "scatter_reduce",
+    "nansum",
+    "nanmean",
     # linalg.py, linalg_decomp.py, nn/_toplevel.py
     *("outer", "ger", "trace", "diagonal", "diag", "diag_embed", "tril", "triu", "addmm"),
     *("inverse", "det", "slogdet", "logdet", "softmax", "log_softmax"),

@@ -35,7 +35,30 @@ def _away_from_zero(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     return rng.uniform(0.3, 1.5, size=shape) * rng.choice([-1, 1], size=shape)
 
 
+def _with_nans(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Every third entry of the first half NaN: no slice along the first dimension is all NaN
+    (that case, a NaN gradient, is in tests/test_ties.py)."""
+    x = rng.uniform(-2.0, 2.0, size=shape)
+    flat = x.reshape(-1)
+    flat[1 : max(2, x.size // 2) : 3] = np.nan
+    return x
+
+
 OPS = [
+    OpInfo(
+        "nansum", lambda m, a: m.nansum(a), MATRIX, "NansumBackward0", sampler=_with_nans, covers=("Tensor.nansum",)
+    ),
+    OpInfo("nansum_dim", lambda m, a: a.nansum(1, keepdim=True), MATRIX, "NansumBackward0", sampler=_with_nans),
+    OpInfo("nansum_no_nan", lambda m, a: m.nansum(a, (0, -1)), MATRIX, "NansumBackward0"),
+    OpInfo(
+        "nanmean",
+        lambda m, a: m.nanmean(a, 0),
+        MATRIX,
+        "DivBackward0",
+        sampler=_with_nans,
+        covers=("Tensor.nanmean",),
+    ),
+    OpInfo("nanmean_all", lambda m, a: a.nanmean(), MATRIX, "DivBackward0", sampler=_with_nans),
     OpInfo("prod", lambda m, a: m.prod(a), [S(((3, 4),)), S(((),), "0-d"), S(((0, 2),), "empty")], "ProdBackward0"),
     OpInfo("prod_dim", lambda m, a: a.prod(1), MATRIX, "ProdBackward1", covers=("Tensor.prod",)),
     OpInfo("prod_keepdim", lambda m, a: m.prod(a, -1, keepdim=True), MATRIX, "ProdBackward1"),

@@ -80,6 +80,61 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return apply(_MEAN_ALL if dim is None else _MEAN_DIM, (input,), _reduction_params(input, dim, keepdim))
 
 
+# --- nansum, nanmean: NaNs count as zero (and, for the mean, not at all) ---------------------
+def _nansum_vjp(
+    xp: Any, g: Any, is_nan: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple, **_: Any
+) -> Any:
+    # A product with the mask, not a where: an infinite incoming gradient (nanmean of an
+    # all-NaN slice divides by a zero count) makes NaN at the NaN entries, as in PyTorch.
+    return _expand_back(xp, g, shape, kept_shape) * ~is_nan
+
+
+def _nansum_jvp(xp: Any, tangents: tuple, is_nan: Any, axis: tuple, keepdims: bool, **_: Any) -> Any:
+    # The tangents of NaN entries do not reach the sum, whatever they are.
+    return xp.sum(xp.where(is_nan, 0.0, tangents[0]), axis, keepdims)
+
+
+def _nansum_primal(x: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple, dtype: Any = None) -> Any:
+    return np.nansum(x, axis=axis, keepdims=keepdims, dtype=dtype)
+
+
+_NANSUM = defop(
+    "nansum",
+    "NansumBackward0",
+    _nansum_primal,
+    (_nansum_vjp,),
+    save=lambda arrays, out, params: (np.isnan(arrays[0]),),
+    jvp=_nansum_jvp,
+)
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The sum with NaNs treated as zero."""
+    params = _reduction_params(input, dim, keepdim)
+    if dtype is not None:
+        params["dtype"] = _dtype.to_numpy_dtype(dtype)
+    elif input._data.dtype.kind in "biu":
+        params["dtype"] = np.dtype(np.int64)
+    return apply(_NANSUM, (input,), params)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """The mean of the entries that are not NaN (NaN where there are none). As in PyTorch, the
+    nansum divided by the count, so its grad_fn is DivBackward0."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_dtype.scalar_type_name(input._data.dtype)}"
+        )
+    from bibun.ops.unary import isnan
+
+    count = sum(isnan(input).logical_not(), dim, keepdim)
+    with np.errstate(invalid="ignore"):  # all-NaN slices are 0/0 = NaN, without a NumPy warning
+        return nansum(input, dim, keepdim) / count
+
+
 # --- max / min over everything, amax / amin: ties share the gradient evenly -------------------
 def _extreme_vjp(
     xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple
@@ -328,7 +383,7 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
     return _logical_reduction(input, dim, keepdim, np.any)
 
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "prod", "all", "any"]
+__all__ = ["sum", "mean", "nansum", "nanmean", "max", "min", "amax", "amin", "argmax", "argmin", "prod", "all", "any"]
 
 # linalg.vector_norm is declared with the other formula reductions (statistics.py); the
 # linear-algebra namespace reaches it here.
