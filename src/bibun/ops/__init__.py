@@ -18,6 +18,8 @@ from bibun.ops.counting import *  # noqa: F403
 from bibun.ops.counting import __all__ as _counting_all
 from bibun.ops.elementwise import *  # noqa: F403
 from bibun.ops.elementwise import __all__ as _elementwise_all
+from bibun.ops.gamma import *  # noqa: F403
+from bibun.ops.gamma import __all__ as _gamma_all
 from bibun.ops.indexing import *  # noqa: F403
 from bibun.ops.indexing import __all__ as _indexing_all
 from bibun.ops.layout import *  # noqa: F403
@@ -46,7 +48,15 @@ from bibun.ops.unary import __all__ as _unary_all
 
 __all__ = [*_elementwise_all, *_linalg_all, *_linalg_decomp_all, *_reduction_all, *_shape_all, *_nn_toplevel_all]
 __all__ += [*_unary_all, *_binary_all, *_statistics_all, *_scan_all, *_layout_all, *_indexing_all]
-__all__ += [*_combining_all, *_comparison_all, *_counting_all, *_products_all, *_sorting_all, *_scatter_reduce_all]
+__all__ += [
+    *_combining_all,
+    *_comparison_all,
+    *_counting_all,
+    *_products_all,
+    *_sorting_all,
+    *_scatter_reduce_all,
+    *_gamma_all,
+]
 
 
 def _sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:

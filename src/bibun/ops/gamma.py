@@ -1,0 +1,5 @@
+"""The gamma-function family: lgamma, digamma, polygamma, mvlgamma (filled in below)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
