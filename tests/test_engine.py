@@ -457,3 +457,36 @@ def test_a_product_saves_only_what_the_needed_gradient_reads() -> None:
     b.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4))],
+    ids=["mm", "vecmat", "mv", "dot", "batched", "vector-batch"],
+)
+def test_a_matrix_product_saves_only_the_other_operand(shapes) -> None:
+    """As PyTorch's mm/mv/dot/bmm: with one operand requiring grad only the other is saved, so
+    writing to the first afterwards is fine; the gradient is the full product's."""
+    rng = np.random.default_rng(0)
+    a_values, b_values = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    leaf = torch.tensor(a_values, requires_grad=True)
+    a = leaf * 1
+    y = a @ torch.tensor(b_values)
+    a.add_(1)  # not saved: its gradient needs only b
+    y.sum().backward()
+    reference = torch.tensor(a_values, requires_grad=True)
+    (reference @ torch.tensor(b_values)).sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), reference.grad.numpy(), rtol=1e-12)
+    leaf_b = torch.tensor(b_values, requires_grad=True)
+    b = leaf_b * 1
+    y = torch.tensor(a_values) @ b
+    b.mul_(2)
+    y.sum().backward()
+    reference_b = torch.tensor(b_values, requires_grad=True)
+    (torch.tensor(a_values) @ reference_b).sum().backward()
+    np.testing.assert_allclose(leaf_b.grad.numpy(), reference_b.grad.numpy(), rtol=1e-12)
+    both = torch.tensor(a_values, requires_grad=True) * 1
+    y = both @ torch.tensor(b_values, requires_grad=True)
+    both.add_(1)  # saved: the other operand's gradient reads it
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -19,10 +19,14 @@ from bibun.ops.elementwise import _binary
 ndarray = np.ndarray
 
 
+# Each rule reads only the other operand (``defop(reads=...)`` below), as PyTorch saves only
+# what the needed gradient uses. Whether the unsaved operand was a vector is read off the
+# ranks of ``g`` and the saved one: a @ b drops a's row axis when a is 1-D and b's column axis
+# when b is 1-D.
 def _matmul_grad_a(xp: Any, g: Any, a: Any, b: Any) -> Any:
     if b.ndim == 1:  # a @ b dropped b's column axis: put it back on g
-        return xp.reshape(g, g.shape + (1,)) * b if a.ndim > 1 else g * b
-    if a.ndim == 1:  # a @ b dropped a's row axis
+        return xp.reshape(g, g.shape + (1,)) * b if g.ndim else g * b
+    if g.ndim == b.ndim - 1:  # a was 1-D: a @ b dropped a's row axis
         grad = xp.matmul(xp.reshape(g, g.shape[:-1] + (1, g.shape[-1])), xp.swapaxes(b, -1, -2))
         return xp.reshape(grad, grad.shape[:-2] + (grad.shape[-1],))
     return xp.matmul(g, xp.swapaxes(b, -1, -2))
@@ -30,17 +34,19 @@ def _matmul_grad_a(xp: Any, g: Any, a: Any, b: Any) -> Any:
 
 def _matmul_grad_b(xp: Any, g: Any, a: Any, b: Any) -> Any:
     if a.ndim == 1:
-        if b.ndim == 1:
+        if g.ndim == 0:  # b was 1-D too: a dot product
             return g * a
         return xp.reshape(a, a.shape + (1,)) * xp.reshape(g, g.shape[:-1] + (1, g.shape[-1]))
-    if b.ndim == 1:
+    if g.ndim == a.ndim - 1:  # b was 1-D
         grad = xp.matmul(xp.swapaxes(a, -1, -2), xp.reshape(g, g.shape + (1,)))
         return xp.reshape(grad, grad.shape[:-1])
     return xp.matmul(xp.swapaxes(a, -1, -2), g)
 
 
 def _product_op(name: str, grad_fn: str) -> Any:
-    return defop(name, grad_fn, np.matmul, (_matmul_grad_a, _matmul_grad_b), save=INPUTS, jvp="bilinear")
+    return defop(
+        name, grad_fn, np.matmul, (_matmul_grad_a, _matmul_grad_b), save=INPUTS, reads=((1,), (0,)), jvp="bilinear"
+    )
 
 
 _DOT = _product_op("dot", "DotBackward0")
