@@ -195,6 +195,7 @@ def _public_ops() -> set[str]:
     # ("nn.functional.relu", "linalg.inv"); LinAlgError is an exception class, not an op.
     names |= {f"nn.functional.{n}" for n in bibun.nn.functional.__all__}
     names |= {f"linalg.{n}" for n in bibun.linalg.__all__ if n != "LinAlgError"}
+    names |= {f"special.{n}" for n in bibun.special.__all__}
     return names
 
 

@@ -12,6 +12,7 @@ from bibun import (
     func,  # torch.func: grad, vmap, jacrev, jacfwd, ...
     linalg,
     nn,
+    special,  # torch.special's names
     utils,  # bibun.utils.checkpoint
 )
 from bibun._creation import (

@@ -41,6 +41,8 @@ from bibun.ops.shape import __all__ as _shape_all
 from bibun.ops.shape import getitem, index_put_zeros, normalize_dim, normalize_dims, to_dtype
 from bibun.ops.sorting import *  # noqa: F403
 from bibun.ops.sorting import __all__ as _sorting_all
+from bibun.ops.special_ops import *  # noqa: F403
+from bibun.ops.special_ops import __all__ as _special_ops_all
 from bibun.ops.statistics import *  # noqa: F403
 from bibun.ops.statistics import __all__ as _statistics_all
 from bibun.ops.unary import *  # noqa: F403
@@ -56,6 +58,7 @@ __all__ += [
     *_sorting_all,
     *_scatter_reduce_all,
     *_gamma_all,
+    *_special_ops_all,
 ]
 
 

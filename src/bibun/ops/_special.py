@@ -95,6 +95,28 @@ def erfc(x: ndarray) -> ndarray:
     return _finish(out, x)
 
 
+def erfcx(x: ndarray) -> ndarray:
+    """The scaled complementary error function exp(x^2) erfc(x): from 1 on, the continued
+    fraction without its exp(-x^2) factor (no underflow, ~1/(x sqrt(pi)) for large x);
+    below, erfc times exp(x^2) (inf below about -26.6, where the true value overflows)."""
+    x = np.asarray(x)
+    v = _as_float64(x).ravel()
+    out = np.empty_like(v)
+    far = v >= _FRACTION_START
+    a = v[far]
+    f = a.copy()
+    for k in range(_FRACTION_DEPTH, 0, -1):
+        f = a + (0.5 * k) / f
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[far] = np.where(np.isinf(a), 0.0, 1.0 / np.sqrt(np.pi) / f)
+    near = ~far
+    with np.errstate(over="ignore", divide="ignore"):
+        # 1 / exp(-x^2) keeps exp(x^2) free of the rounding error of x*x (see above).
+        out[near] = erfc(v[near]) / _exp_minus_square(v[near])
+    out[np.isnan(v)] = np.nan
+    return _finish(out, x)
+
+
 # Pavlis' coefficients, as PyTorch's calc_erfinv uses them.
 _A = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
 _B = (-2.118377725, 1.442710462, -0.329097515, 0.012229801)

@@ -171,11 +171,16 @@ def trunc(input: Tensor) -> Tensor:
 fix = trunc
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
-    """Round half to even; ``decimals`` rounds to that many decimal places."""
-    if decimals:
+def round(input: Tensor, *, decimals: int | None = None) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Round half to even; ``decimals`` rounds to that many decimal places. As in PyTorch,
+    passing ``decimals`` at all (even 0) selects the other overload (RoundBackward1)."""
+    if decimals is not None:
         if input._data.dtype.kind in "biu":
-            raise RuntimeError("round_cpu not implemented for 'Long' with decimals != 0")
+            if decimals:
+                raise RuntimeError("round_cpu not implemented for 'Long' with decimals != 0")
+            raise NotImplementedError(
+                f"\"round_vml_cpu\" not implemented for '{_dtype.scalar_type_name(input._data.dtype)}'"
+            )
         return apply(_ROUND_DECIMALS, (input,), {"decimals": int(decimals)})
     return _rounding(_ROUND, input)
 
