@@ -1,12 +1,15 @@
-"""Sorting and order statistics: sort, argsort, topk, median (over everything or along a
-dim), searchsorted, bucketize and unique.
+"""Sorting and order statistics: sort, argsort, msort, topk, median (over everything or along
+a dim), kthvalue, mode, quantile, nanquantile, searchsorted, bucketize and unique.
 
 sort, topk and median(dim) select entries along a dim: the values are the input read at the
 returned indices, so the VJP adds the cotangent back at those indices into zeros and the JVP
 reads the tangent there (the indices are saved, nothing else). Ties follow PyTorch's CPU
 kernels: sort is stable (equal values keep their order, NaN sorts as the largest value),
 median(dim) returns the index the stable order puts at position (n - 1) // 2 (or the first
-NaN), and median() shares its gradient evenly among the entries equal to it.
+NaN), and median() shares its gradient evenly among the entries equal to it. kthvalue and
+mode pick among equal values what PyTorch's CPU kernels pick, by replaying their selection
+and sort (docs/order-statistics.md). quantile and nanquantile are compositions of recorded
+ops, as in PyTorch (sort, gather, lerp), so their graphs are PyTorch's.
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ from typing import Any
 
 import numpy as np
 
+from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
 from bibun.ops._registry import INPUTS_AND_OUTPUT, apply, defop
-from bibun.ops.reduction import _along_axis_index, return_types
-from bibun.ops.shape import normalize_dim
+from bibun.ops.binary import lerp
+from bibun.ops.combining import broadcast_tensors
+from bibun.ops.elementwise import logical_not
+from bibun.ops.indexing import gather, masked_fill
+from bibun.ops.reduction import _along_axis_index, named_result_type, return_types
+from bibun.ops.shape import flatten, normalize_dim, transpose, unsqueeze
+from bibun.ops.unary import ceil, floor, isnan
+from bibun.ops.unary import round as round_
 
 ndarray = np.ndarray
 
@@ -117,6 +127,11 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: b
     return new_tensor(_stable_order(_at_least_1d(data), axis, bool(descending)).reshape(data.shape))
 
 
+def msort(input: Tensor) -> Tensor:
+    """The values sorted along dim 0 (``sort(input, 0).values``, SortBackward0)."""
+    return sort(input, 0).values
+
+
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, in order
     (``bibun.return_types.topk``). Among equal values the earlier index comes first."""
@@ -196,6 +211,350 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     params = {"axis": axis, "keepdim": bool(keepdim), "shape": data.shape, "squeezed": not keepdim and data.ndim > 0}
     values, indices = apply(_MEDIAN_DIM, (input,), params)
     return return_types.median(values, indices)
+
+
+# --- kthvalue, mode: PyTorch's choice among equal values --------------------------------------
+def _greater_or_nan(a: Any, b: Any) -> bool:
+    return (a != a and b == b) or a > b  # NaN counts as the largest value
+
+
+def _quickselect_index(values: list, k: int) -> int:
+    """Where PyTorch's kthvalue kernel finds the k-th smallest (0-based) of ``values``: its
+    quickselect (median-of-three pivot, NaN largest) replayed, since among equal values the
+    one it returns depends on the swaps it makes."""
+    order = list(range(len(values)))
+    a = list(values)
+
+    def swap(i: int, j: int) -> None:
+        a[i], a[j] = a[j], a[i]
+        order[i], order[j] = order[j], order[i]
+
+    low, high = 0, len(a) - 1
+    while high > low:
+        if high == low + 1:
+            if _greater_or_nan(a[low], a[high]):
+                swap(low, high)
+            break
+        swap(low + (high - low) // 2, low + 1)
+        for i, j in ((low + 1, high), (low, high), (low + 1, low)):
+            if _greater_or_nan(a[i], a[j]):
+                swap(i, j)
+        i, j, pivot = low + 1, high, a[low]
+        while True:
+            i += 1
+            while _greater_or_nan(pivot, a[i]):
+                i += 1
+            j -= 1
+            while _greater_or_nan(a[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(low, j)
+        if j <= k:
+            low = i
+        if j >= k:
+            high = j - 1
+    return order[k]
+
+
+def _libstdcxx_sort_order(keys: list) -> list:
+    """The order in which libstdc++'s std::sort (introsort: median-of-three quicksort down to
+    runs of 16, heapsort past the depth limit, then insertion sort) leaves ``keys`` compared
+    with ``<``. PyTorch's mode kernel sorts with it, which is not stable: equal values end in
+    an order that only a replay reproduces. The recursion is a stack of disjoint ranges."""
+    a = list(range(len(keys)))
+
+    def less(i: int, j: int) -> bool:
+        return keys[i] < keys[j]
+
+    def sift(first: int, hole: int, length: int, value: int) -> None:  # std::__adjust_heap
+        top = child = hole
+        while child < (length - 1) // 2:
+            child = 2 * (child + 1)
+            if less(a[first + child], a[first + child - 1]):
+                child -= 1
+            a[first + hole] = a[first + child]
+            hole = child
+        if length % 2 == 0 and child == (length - 2) // 2:
+            child = 2 * (child + 1)
+            a[first + hole] = a[first + child - 1]
+            hole = child - 1
+        parent = (hole - 1) // 2
+        while hole > top and less(a[first + parent], value):
+            a[first + hole] = a[first + parent]
+            hole, parent = parent, (parent - 1) // 2
+        a[first + hole] = value
+
+    ranges = [(0, len(a), 2 * (len(a).bit_length() - 1))]
+    while ranges:
+        first, last, depth = ranges.pop()
+        while last - first > 16:
+            if depth == 0:  # heapsort the range
+                for parent in range((last - first - 2) // 2, -1, -1):
+                    sift(first, parent, last - first, a[first + parent])
+                for end in range(last - 1, first, -1):
+                    value, a[end] = a[end], a[first]
+                    sift(first, 0, end - first, value)
+                break
+            depth -= 1
+            x, y, z = first + 1, first + (last - first) // 2, last - 1
+            if less(a[x], a[y]):
+                m = y if less(a[y], a[z]) else (z if less(a[x], a[z]) else x)
+            else:
+                m = x if less(a[x], a[z]) else (z if less(a[y], a[z]) else y)
+            a[first], a[m] = a[m], a[first]
+            lo, hi = first + 1, last
+            while True:
+                while less(a[lo], a[first]):
+                    lo += 1
+                hi -= 1
+                while less(a[first], a[hi]):
+                    hi -= 1
+                if lo >= hi:
+                    break
+                a[lo], a[hi] = a[hi], a[lo]
+                lo += 1
+            ranges.append((lo, last, depth))
+            last = lo
+    for i in range(1, len(a)):  # insertion sort; past 16 entries the first 16 bound the rest
+        value, j = a[i], i
+        if i < 16 and less(value, a[0]):
+            a[1 : i + 1], a[0] = a[:i], value
+            continue
+        while j > 0 and less(value, a[j - 1]):  # j > 0: std::sort's guard is the sorted prefix
+            a[j] = a[j - 1]
+            j -= 1
+        a[j] = value
+    return a
+
+
+def _replayed_mode_index(values: list) -> int:
+    """PyTorch's mode kernel: sort, then the first longest run of equal values (NaN equals
+    nothing), reported at the run's last position."""
+    order = _libstdcxx_sort_order(values)
+    best, best_count, count = 0, 0, 0
+    for position, i in enumerate(order):
+        count += 1
+        if position == len(order) - 1 or values[i] != values[order[position + 1]]:
+            if count > best_count:
+                best, best_count = i, count
+            count = 0
+    return best
+
+
+def _kth_indices(rows: ndarray, k: int) -> ndarray:
+    """The index of the k-th smallest of each row. A row whose k-th value occurs once needs no
+    replay; ties are settled as PyTorch's quickselect settles them."""
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = np.partition(rows, k - 1, axis=1)[:, k - 1 : k]  # NaN sorts last, as in PyTorch
+    equal = rows == kth
+    if rows.dtype.kind == "f":
+        equal |= np.isnan(rows) & np.isnan(kth)
+    chosen = np.argmax(equal, axis=1)
+    for r in np.flatnonzero(equal.sum(axis=1) > 1):
+        chosen[r] = _quickselect_index(rows[r].tolist(), k - 1)
+    return chosen
+
+
+def _mode_indices(rows: ndarray) -> ndarray:
+    """The index of each row's mode: the smallest of the most frequent values, at the position
+    PyTorch's sort leaves last among its copies. Up to 16 entries that sort is an insertion
+    sort (stable: the last copy); a row of distinct values has its minimum; NaN rows and
+    longer rows with repeats replay the sort."""
+    count, n = rows.shape
+    chosen = np.zeros(count, dtype=np.int64)
+    replay = np.isnan(rows).any(axis=1) if rows.dtype.kind == "f" else np.zeros(count, dtype=bool)
+    if n <= 16:
+        fast = np.flatnonzero(~replay)
+        r = rows[fast]
+        freq = (r[:, :, None] == r[:, None, :]).sum(axis=2)
+        top = freq == freq.max(axis=1, keepdims=True)
+        mode = np.where(top, r, r.max(axis=1, keepdims=True)).min(axis=1, keepdims=True)
+        chosen[fast] = n - 1 - np.argmax((r == mode)[:, ::-1], axis=1)
+    else:
+        ordered = np.sort(rows, axis=1)
+        distinct = ~replay & (ordered[:, 1:] != ordered[:, :-1]).all(axis=1)
+        chosen[distinct] = np.argmin(rows[distinct], axis=1)
+        replay |= ~distinct
+    for r in np.flatnonzero(replay):
+        chosen[r] = _replayed_mode_index(rows[r].tolist())
+    return chosen
+
+
+def _select_rows_primal(x: ndarray, axis: int, shape: tuple, squeezed: bool, choose: Any, **params: Any) -> tuple:
+    """(values, indices) of the entry ``choose`` picks in each slice along ``axis``."""
+    flat = _at_least_1d(x)
+    moved = np.moveaxis(flat, axis, -1)
+    chosen = choose(moved.reshape(-1, moved.shape[-1]), **params).reshape(moved.shape[:-1])
+    kept = np.expand_dims(chosen.astype(np.int64, copy=False), axis)
+    values = np.take_along_axis(flat, kept, axis)
+    if not shape:
+        return values.reshape(()), kept.reshape(())
+    if squeezed:
+        return values.squeeze(axis), kept.squeeze(axis)
+    return values, kept
+
+
+_KTHVALUE = _along_op("kthvalue", "KthvalueBackward0", _select_rows_primal)
+_MODE = _along_op("mode", "ModeBackward0", _select_rows_primal)
+_KTHVALUE_RESULT = named_result_type("kthvalue")
+_MODE_RESULT = named_result_type("mode")
+
+
+def _reduction_params(name: str, input: Tensor, dim: int, keepdim: bool) -> dict:
+    data = input._data
+    axis = normalize_dim(dim, data.ndim)
+    if data.ndim and data.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+    return {"axis": axis, "shape": data.shape, "squeezed": not keepdim and data.ndim > 0}
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The k-th smallest value along ``dim`` (k counts from 1; NaN is the largest) and its
+    index (``bibun.return_types.kthvalue``); among equal values, the one PyTorch returns."""
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        raise TypeError(f"kthvalue(): argument 'k' (position 2) must be int, not {type(k).__name__}")
+    data = input._data
+    params = _reduction_params("kthvalue", input, dim, keepdim)
+    axis = params["axis"]
+    if not 1 <= k <= (data.shape[axis] if data.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    if data.dtype.kind == "b":
+        raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
+    values, indices = apply(_KTHVALUE, (input,), {**params, "choose": _kth_indices, "k": int(k)})
+    return _KTHVALUE_RESULT(values, indices)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along ``dim`` (the smallest, when several are) and an index
+    where it occurs (``bibun.return_types.mode``): the one PyTorch returns."""
+    params = _reduction_params("mode", input, dim, keepdim)
+    values, indices = apply(_MODE, (input,), {**params, "choose": _mode_indices})
+    return _MODE_RESULT(values, indices)
+
+
+# --- quantile, nanquantile: PyTorch's composition -------------------------------------------------
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+# PyTorch ends with in-place reshapes of its own intermediate (squeeze_, or unsqueeze_,
+# transpose_, squeeze_ for a 1-D q), which record these nodes. Here they are out-of-place
+# ops under the same names, on an intermediate nobody else holds.
+_LAST_SQUEEZED = defop(
+    "quantile_squeeze_",
+    "SqueezeBackward4",
+    lambda x: x.reshape(x.shape[:-1]),
+    (lambda xp, g: xp.reshape(g, tuple(g.shape) + (1,)),),
+    jvp="linear",
+)
+_FIRST_UNSQUEEZED = defop(
+    "quantile_unsqueeze_",
+    "UnsqueezeBackward1",
+    lambda x: x.reshape((1,) + x.shape),
+    (lambda xp, g: xp.reshape(g, tuple(g.shape)[1:]),),
+    jvp="linear",
+)
+_ENDS_SWAPPED = defop(
+    "quantile_transpose_",
+    "TransposeBackward1",
+    lambda x: np.swapaxes(x, 0, -1),
+    (lambda xp, g: xp.swapaxes(g, 0, -1),),
+    jvp="linear",
+)
+
+# PyTorch scales q by the last index, a C++ integer: mul with a Scalar, MulBackward1.
+_RANK_SCALED = defop(
+    "quantile_rank_scale",
+    "MulBackward1",
+    lambda q, factor: q * q.dtype.type(factor),
+    (lambda xp, g, factor: g * factor,),
+    jvp="linear",
+)
+
+
+def _quantile_checks(input: Tensor, q: Any, interpolation: str) -> Tensor:
+    """PyTorch's checks, in its order; returns q as a tensor."""
+    data = input._data
+    if not isinstance(q, Tensor):
+        q = float(q)
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q:g}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            "quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
+        )
+    if data.size == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    if isinstance(q, Tensor) and q._data.ndim > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+    if data.dtype not in (np.float32, np.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if not isinstance(q, Tensor):
+        return new_tensor(np.array(q, dtype=data.dtype))
+    if q._data.dtype != data.dtype:
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+    return q
+
+
+def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: str, ignore_nan: bool) -> Tensor:
+    q = _quantile_checks(input, q, interpolation)
+    data = input._data
+    axis = None if dim is None else normalize_dim(dim, data.ndim)
+    if not ((q._data >= 0) & (q._data <= 1)).all():
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    # Sorted along the last dim, viewed as (the output's shape without q's dim, n).
+    if axis is None:
+        sorted_ = sort(input if data.ndim == 1 else flatten(input)).values
+        out_shape = [1] * data.ndim if keepdim else []
+    else:
+        last = axis == data.ndim - 1
+        sorted_ = sort(input if last else transpose(unsqueeze(input, -1), axis, -1)).values
+        out_shape = list(data.shape)
+        if keepdim and out_shape:
+            out_shape[axis] = 1
+        elif out_shape:
+            del out_shape[axis]
+    n = sorted_._data.shape[-1]
+    if n > 2**24:
+        raise RuntimeError("quantile() input tensor is too large")
+    sorted_ = sorted_.view(*out_shape, n)
+    # Ranks in [0, n): q over the non-NaN entries (nanquantile), or n - 1 where a slice has a
+    # NaN (quantile), so that NaN is what the slice gives.
+    if ignore_nan:
+        ranks = q * (logical_not(isnan(sorted_)).sum(-1, keepdim=True) - 1)
+        ranks = masked_fill(ranks, ranks < 0, 0)
+    else:
+        scaled = apply(_RANK_SCALED, (q,), {"factor": n - 1})
+        ranks, has_nan = broadcast_tensors(scaled, isnan(sorted_).any(-1, keepdim=True))
+        ranks = masked_fill(ranks, has_nan, n - 1)
+    if interpolation in ("lower", "higher", "nearest"):
+        ranks = {"lower": floor, "higher": ceil, "nearest": round_}[interpolation](ranks)
+    below = ranks.to(_dtype.int64)
+    values = gather(sorted_, -1, below)
+    if interpolation in ("linear", "midpoint"):
+        weights = new_tensor(np.full_like(ranks._data, 0.5)) if interpolation == "midpoint" else ranks - below
+        values = lerp(values, gather(sorted_, -1, ceil(ranks).to(_dtype.int64)), weights)
+    if q._data.ndim == 0:
+        return apply(_LAST_SQUEEZED, (values,))
+    return apply(_LAST_SQUEEZED, (apply(_ENDS_SWAPPED, (apply(_FIRST_UNSQUEEZED, (values,)),)),))
+
+
+def quantile(
+    input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
+) -> Tensor:
+    """The q-th quantiles along ``dim`` (of everything when None); ``q`` a number in [0, 1] or a
+    1-D tensor of them (its dim comes first in the result). Between two entries, by
+    ``interpolation``: linear, lower, higher, midpoint or nearest. A slice with a NaN gives NaN."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(
+    input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
+) -> Tensor:
+    """``quantile`` ignoring NaN: over the non-NaN entries of each slice (NaN if all are NaN)."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True)
 
 
 # --- searchsorted, bucketize -----------------------------------------------------------------
@@ -315,4 +674,9 @@ def unique(
     return tuple(result)
 
 
-__all__ = ["sort", "argsort", "topk", "median", "searchsorted", "bucketize", "unique"]
+__all__ = ["sort", "argsort", "msort", "topk", "median", "kthvalue", "mode", "quantile", "nanquantile"]
+__all__ += ["searchsorted", "bucketize", "unique"]
+
+# Tensor methods: x.kthvalue(k) is kthvalue(x, k) (docs/design.md, "One op, one entry").
+for _name in ("kthvalue", "mode", "msort", "quantile", "nanquantile"):
+    setattr(Tensor, _name, globals()[_name])
