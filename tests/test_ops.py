@@ -236,7 +236,7 @@ def test_every_public_op_has_a_database_entry() -> None:
 
 
 def test_report_counts(capsys: pytest.CaptureFixture) -> None:
-    """Prints how many (op, sample, check) triples ran in this session (run last by name)."""
+    """Prints how many (op, sample, check) triples ran in this test run (run last by name)."""
     by_check = collections.Counter()
     for (check, _), n in RAN.items():
         by_check[check] += n
