@@ -202,8 +202,9 @@ def named_result_type(name: str, fields: tuple = ("values", "indices")) -> type:
     return type(name, (_ReturnType,), namespace)
 
 
-# sort, topk and median (ops/sorting.py) return the same kind of named pair.
-_RETURN_TYPE_NAMES = ("max", "min", "sort", "topk", "median")
+# sort, topk, median, kthvalue, mode (ops/sorting.py), cummax and cummin (ops/scan.py) return
+# the same kind of named pair.
+_RETURN_TYPE_NAMES = ("max", "min", "sort", "topk", "median", "kthvalue", "mode", "cummax", "cummin")
 return_types = namedtuple("return_types", _RETURN_TYPE_NAMES)(*map(named_result_type, _RETURN_TYPE_NAMES))
 
 

@@ -17,7 +17,7 @@ from bibun import _dtype
 from bibun._tensor import Tensor
 from bibun.ops import _xp
 from bibun.ops._registry import INPUTS_AND_OUTPUT, apply, defop
-from bibun.ops.reduction import _along_axis_index, named_result_type
+from bibun.ops.reduction import _along_axis_index, return_types
 from bibun.ops.shape import normalize_dim
 
 ndarray = np.ndarray
@@ -151,8 +151,8 @@ def _cumulative_extreme_op(name: str, grad_fn: str) -> Any:
 
 _CUMMAX = _cumulative_extreme_op("cummax", "CummaxBackward0")
 _CUMMIN = _cumulative_extreme_op("cummin", "CumminBackward0")
-_CUMMAX_RESULT = named_result_type("cummax")
-_CUMMIN_RESULT = named_result_type("cummin")
+_CUMMAX_RESULT = return_types.cummax
+_CUMMIN_RESULT = return_types.cummin
 
 
 def _scan_dim(name: str, input: Tensor, dim: int) -> int:

@@ -26,7 +26,7 @@ from bibun.ops.binary import lerp
 from bibun.ops.combining import broadcast_tensors
 from bibun.ops.elementwise import logical_not
 from bibun.ops.indexing import gather, masked_fill
-from bibun.ops.reduction import _along_axis_index, named_result_type, return_types
+from bibun.ops.reduction import _along_axis_index, return_types
 from bibun.ops.shape import flatten, normalize_dim, transpose, unsqueeze
 from bibun.ops.unary import ceil, floor, isnan
 from bibun.ops.unary import round as round_
@@ -399,8 +399,8 @@ def _select_rows_primal(x: ndarray, axis: int, shape: tuple, squeezed: bool, cho
 
 _KTHVALUE = _along_op("kthvalue", "KthvalueBackward0", _select_rows_primal)
 _MODE = _along_op("mode", "ModeBackward0", _select_rows_primal)
-_KTHVALUE_RESULT = named_result_type("kthvalue")
-_MODE_RESULT = named_result_type("mode")
+_KTHVALUE_RESULT = return_types.kthvalue
+_MODE_RESULT = return_types.mode
 
 
 def _reduction_params(name: str, input: Tensor, dim: int, keepdim: bool) -> dict:
