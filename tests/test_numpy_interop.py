@@ -108,3 +108,30 @@ def test_array_protocol_follows_the_numpy_rule() -> None:
     assert np.asarray(plain, dtype=np.float32).dtype == np.float32
     with bibun.no_grad():
         np.testing.assert_array_equal(np.asarray(_leaf()), ARRAY)
+
+
+def test_floating_point_trouble_inside_bibun_is_silent_and_numpy_still_warns():
+    """PyTorch never warns that log(0) is -inf or 0/0 NaN; NumPy would, from inside bibun. The
+    user's own NumPy calls keep their warnings (the filter covers bibun's modules only). Run
+    as a user runs it, in a fresh interpreter: pytest replaces the warning filters per test."""
+    import subprocess
+    import sys
+
+    program = """
+import numpy as np
+import bibun
+out = [
+    bibun.log(bibun.zeros(2000)),
+    bibun.tensor([1.0, 0.0]) / bibun.zeros(2),
+    bibun.exp(bibun.full((3000,), 100.0)),
+    bibun.zeros(5, dtype=bibun.float64).reciprocal(),
+    bibun.tensor([np.inf, -np.inf]).sum(),
+]
+print(out[0][0].item(), out[1][1].item(), out[2][0].item(), out[3][0].item(), out[4].item())
+np.log(np.zeros(2))
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["-inf", "nan", "inf", "inf", "nan"]
+    assert done.stderr.count("RuntimeWarning") == 1 and "divide by zero encountered in log" in done.stderr
+    assert "bibun" not in done.stderr  # the one warning is the user's own line

@@ -4,7 +4,16 @@
 mode (``backward``, ``autograd.grad``, ``create_graph``), grad modes, and PyTorch's printing,
 promotion rules and error messages."""
 
-from bibun import (
+import warnings as _warnings
+
+# NumPy reports floating-point trouble (log(0), 0/0, exp overflow) as a RuntimeWarning
+# attributed to the line that called the ufunc: a line of bibun. PyTorch never warns there;
+# inf or NaN is the answer. Ignoring RuntimeWarnings attributed to bibun's own modules costs
+# nothing per op (np.errstate around every op would cost a tenth of a small op's time) and
+# leaves the user's own NumPy calls warning as before (docs/differences.md).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"bibun(\.|$)")
+
+from bibun import (  # noqa: E402
     _numpy_interop,  # noqa: F401 - np.exp(t), np.sum(t), ndarray * t dispatch to bibun's ops (docs/numpy.md)
     _tensor_extras,  # noqa: F401 - binds new_zeros, type_as, view_as, nbytes, ... to Tensor
     _tensor_methods,  # noqa: F401 - binds operators and methods to Tensor
