@@ -18,6 +18,8 @@ from bibun.ops.counting import *  # noqa: F403
 from bibun.ops.counting import __all__ as _counting_all
 from bibun.ops.elementwise import *  # noqa: F403
 from bibun.ops.elementwise import __all__ as _elementwise_all
+from bibun.ops.elementwise_extra import *  # noqa: F403
+from bibun.ops.elementwise_extra import __all__ as _elementwise_extra_all
 from bibun.ops.gamma import *  # noqa: F403
 from bibun.ops.gamma import __all__ as _gamma_all
 from bibun.ops.indexing import *  # noqa: F403
@@ -28,6 +30,8 @@ from bibun.ops.linalg import *  # noqa: F403
 from bibun.ops.linalg import __all__ as _linalg_all
 from bibun.ops.linalg_decomp import *  # noqa: F403
 from bibun.ops.linalg_decomp import __all__ as _linalg_decomp_all
+from bibun.ops.linalg_extra import *  # noqa: F403
+from bibun.ops.linalg_extra import __all__ as _linalg_extra_all
 from bibun.ops.products import *  # noqa: F403
 from bibun.ops.products import __all__ as _products_all
 from bibun.ops.reduction import *  # noqa: F403
@@ -39,6 +43,8 @@ from bibun.ops.scatter_reduce import __all__ as _scatter_reduce_all
 from bibun.ops.shape import *  # noqa: F403
 from bibun.ops.shape import __all__ as _shape_all
 from bibun.ops.shape import getitem, index_put_zeros, normalize_dim, normalize_dims, to_dtype
+from bibun.ops.shape_extra import *  # noqa: F403
+from bibun.ops.shape_extra import __all__ as _shape_extra_all
 from bibun.ops.sorting import *  # noqa: F403
 from bibun.ops.sorting import __all__ as _sorting_all
 from bibun.ops.special_ops import *  # noqa: F403
@@ -59,6 +65,9 @@ __all__ += [
     *_scatter_reduce_all,
     *_gamma_all,
     *_special_ops_all,
+    *_elementwise_extra_all,
+    *_shape_extra_all,
+    *_linalg_extra_all,
 ]
 
 
