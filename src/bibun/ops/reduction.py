@@ -240,16 +240,29 @@ def _select_along_jvp(
     return (xp.reshape(tangents[0][_along_axis_index(idx, axis)], indices.shape), None)
 
 
-def _select_along_op(name: str, grad_fn: str) -> Any:
+def values_and_indices_op(name: str, grad_fn: str, primal: Any, vjp: Any, jvp: Any) -> Any:
+    """An op returning (values, indices) whose values are entries of the input picked at the
+    indices (max(dim), sort, topk, median, kthvalue, mode, cummax, ...): only the indices are
+    saved, and only the values are differentiable."""
     return defop(
         name,
         grad_fn,
-        lambda x, axis, keepdim, arg, shape: _select_along_primal(x, axis, keepdim, arg),
-        (_select_along_vjp,),
+        primal,
+        (vjp,),
         save=lambda arrays, out, params: (out[1],),
-        jvp=_select_along_jvp,
+        jvp=jvp,
         outputs=2,
         differentiable_outputs=(0,),
+    )
+
+
+def _select_along_op(name: str, grad_fn: str) -> Any:
+    return values_and_indices_op(
+        name,
+        grad_fn,
+        lambda x, axis, keepdim, arg, shape: _select_along_primal(x, axis, keepdim, arg),
+        _select_along_vjp,
+        _select_along_jvp,
     )
 
 

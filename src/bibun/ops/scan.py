@@ -17,7 +17,7 @@ from bibun import _dtype
 from bibun._tensor import Tensor
 from bibun.ops import _xp
 from bibun.ops._registry import INPUTS_AND_OUTPUT, apply, defop
-from bibun.ops.reduction import _along_axis_index, return_types
+from bibun.ops.reduction import _along_axis_index, return_types, values_and_indices_op
 from bibun.ops.shape import normalize_dim
 
 ndarray = np.ndarray
@@ -137,15 +137,8 @@ def _cumulative_extreme_jvp(xp: Any, tangents: tuple, indices: ndarray, dim: int
 
 
 def _cumulative_extreme_op(name: str, grad_fn: str) -> Any:
-    return defop(
-        name,
-        grad_fn,
-        _cumulative_extreme_primal,
-        (_cumulative_extreme_vjp,),
-        save=lambda arrays, out, params: (out[1],),
-        jvp=_cumulative_extreme_jvp,
-        outputs=2,
-        differentiable_outputs=(0,),
+    return values_and_indices_op(
+        name, grad_fn, _cumulative_extreme_primal, _cumulative_extreme_vjp, _cumulative_extreme_jvp
     )
 
 

@@ -26,7 +26,7 @@ from bibun.ops.binary import lerp
 from bibun.ops.combining import broadcast_tensors
 from bibun.ops.elementwise import logical_not
 from bibun.ops.indexing import gather, masked_fill
-from bibun.ops.reduction import _along_axis_index, return_types
+from bibun.ops.reduction import _along_axis_index, return_types, values_and_indices_op
 from bibun.ops.shape import flatten, normalize_dim, transpose, unsqueeze
 from bibun.ops.unary import ceil, floor, isnan
 from bibun.ops.unary import round as round_
@@ -71,16 +71,7 @@ def _along_jvp(
 
 def _along_op(name: str, grad_fn: str, primal: Any) -> Any:
     """An op returning (values, indices) with values = input at indices along ``axis``."""
-    return defop(
-        name,
-        grad_fn,
-        primal,
-        (_along_vjp,),
-        save=lambda arrays, out, params: (out[1],),
-        jvp=_along_jvp,
-        outputs=2,
-        differentiable_outputs=(0,),
-    )
+    return values_and_indices_op(name, grad_fn, primal, _along_vjp, _along_jvp)
 
 
 def _take(x: ndarray, indices: ndarray, axis: int, shape: tuple) -> tuple:
