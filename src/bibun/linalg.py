@@ -1,6 +1,6 @@
 """``bibun.linalg``: PyTorch's ``torch.linalg`` names (docs/linalg.md). The ops themselves are
-declared in bibun/ops/linalg.py and bibun/ops/linalg_decomp.py; vector_norm in
-bibun/ops/reduction.py."""
+declared in bibun/ops/linalg.py, bibun/ops/linalg_decomp.py and bibun/ops/linalg_extra.py;
+vector_norm in bibun/ops/reduction.py."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from bibun.ops.linalg_decomp import (
     svd,
     svdvals,
 )
+from bibun.ops.linalg_extra import linalg_matrix_power as matrix_power
+from bibun.ops.linalg_extra import matrix_exp, pinv
 from bibun.ops.products import linalg_cross as cross
 
 
@@ -46,8 +48,11 @@ __all__ = [
     "eigvalsh",
     "inv",
     "matmul",
+    "matrix_exp",
     "matrix_norm",
+    "matrix_power",
     "norm",
+    "pinv",
     "qr",
     "slogdet",
     "solve",
