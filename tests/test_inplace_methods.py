@@ -42,9 +42,11 @@ ARGS = {
     "atanh": (lambda L: (), _IN_UNIT),
     "baddbmm": (lambda L: (L.ones(1, 2, 3), L.ones(1, 3, 2)), [[[0.3, -0.8], [1.1, 0.4]]]),
     "ceil": (lambda L: (), _MIXED),
+    "copysign": (lambda L: (L.tensor([1.0, -2.0, 3.0, -0.5]),), _MIXED),
     "cosh": (lambda L: (), _MIXED),
     "cumprod": (lambda L: (0,), _MIXED),
     "cumsum": (lambda L: (0,), _MIXED),
+    "deg2rad": (lambda L: (), _MIXED),
     "digamma": (lambda L: (), _ABOVE_ONE),
     "erf": (lambda L: (), _MIXED),
     "erfc": (lambda L: (), _MIXED),
@@ -59,6 +61,7 @@ ARGS = {
     "heaviside": (lambda L: (L.tensor([0.5, 0.5, 0.5, 0.5]),), _MIXED),
     "hypot": (lambda L: (L.tensor([1.0, -2, 3, 0.5]),), _MIXED),
     "index_add": (lambda L: (0, L.tensor([0, 2]), L.tensor([5.0, 6.0])), _MIXED),
+    "ldexp": (lambda L: (L.tensor([1.0, -1.0, 2.0, 0.0]),), _MIXED),
     "lerp": (lambda L: (L.tensor([1.0, 2, 3, 4]), 0.3), _MIXED),
     "lgamma": (lambda L: (), _ABOVE_ONE),
     "log10": (lambda L: (), _ABOVE_ONE),
@@ -68,12 +71,14 @@ ARGS = {
     "masked_fill": (lambda L: (L.tensor([True, False, True, False]), 9.0), _MIXED),
     "mvlgamma": (lambda L: (2,), _ABOVE_ONE),
     "nan_to_num": (lambda L: (), _MIXED),
+    "rad2deg": (lambda L: (), _MIXED),
     "remainder": (lambda L: (0.9,), _MIXED),
     "round": (lambda L: (), _MIXED),
     "rsqrt": (lambda L: (), _ABOVE_ONE),
     "scatter": (lambda L: (0, L.tensor([1, 3]), L.tensor([5.0, 6.0])), _MIXED),
     "scatter_add": (lambda L: (0, L.tensor([1, 1]), L.tensor([5.0, 6.0])), _MIXED),
     "scatter_reduce": (lambda L: (0, L.tensor([1, 1, 3]), L.tensor([5.0, 6.0, 1.0]), "mean"), _MIXED),
+    "sgn": (lambda L: (), _MIXED),
     "sign": (lambda L: (), _MIXED),
     "sinh": (lambda L: (), _MIXED),
     "tril": (lambda L: (), None),
@@ -82,6 +87,9 @@ ARGS = {
     "xlogy": (lambda L: (L.tensor([1.5, 2, 3, 0.5]),), _ABOVE_ONE),
 }
 _MATRIX = [[0.3, -0.8], [1.1, 0.4]]
+# Integer-only ops: checked apart (no gradient), on int64 values.
+INTEGER_ONLY = {"gcd": (12, 18, -8, 0), "lcm": (4, 6, -3, 5)}
+FLOAT_OPS = sorted(set(DERIVED) - set(INTEGER_ONLY))
 # Ops PyTorch has no derivative for, in place or not: backward raises in both libraries.
 NO_DERIVATIVE = {"floor_divide", "heaviside"}
 # PyTorch records AcoshBackward1 etc. for these in place, and its backward raises "the
@@ -115,17 +123,35 @@ def _run(L, name: str, through_view: bool = False):  # noqa: N803 - L is the lib
     weights = L.arange(1.0, y.numel() + 1, dtype=L.float64).reshape(y.shape)
     (y * weights).sum().backward()
     grad_fn = y.grad_fn.name() if y.grad_fn is not None else None
-    return y.detach().numpy().copy(), grad_fn, leaf.grad.numpy().copy()
+    grad = leaf.grad
+    if getattr(grad, "_is_zerotensor", lambda: False)():  # PyTorch's sgn_ hands back a ZeroTensor
+        grad = L.zeros_like(leaf)
+    return y.detach().numpy().copy(), grad_fn, grad.numpy().copy()
 
 
 def test_every_listed_method_has_a_case_and_an_out_of_place_op():
-    assert sorted(ARGS) == sorted(DERIVED)
+    assert sorted([*ARGS, *INTEGER_ONLY]) == sorted(DERIVED)
     for name in DERIVED:
         assert callable(getattr(bibun.Tensor, name)), name
         assert getattr(bibun.Tensor, name + "_").__name__ == name + "_"
 
 
-@pytest.mark.parametrize("name", sorted(DERIVED))
+@pytest.mark.parametrize("name", sorted(INTEGER_ONLY))
+def test_integer_inplace(name):
+    x = bibun.tensor(INTEGER_ONLY[name])
+    other = bibun.tensor([8, 12, 6, 7])
+    expected = getattr(x, name)(other).numpy()
+    getattr(x, name + "_")(other)
+    np.testing.assert_array_equal(x.numpy(), expected)
+    if HAVE_TORCH:
+        import torch
+
+        t = torch.tensor(INTEGER_ONLY[name])
+        getattr(t, name + "_")(torch.tensor([8, 12, 6, 7]))
+        np.testing.assert_array_equal(x.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("name", FLOAT_OPS)
 def test_inplace_equals_out_of_place(name):
     x = bibun.tensor(_values(name), dtype=bibun.float64)
     args, kwargs = _split(ARGS[name][0](bibun))
@@ -143,7 +169,7 @@ def test_no_derivative_in_place_either(name):
         _run(bibun, name)
 
 
-@pytest.mark.parametrize("name", sorted(set(DERIVED) - NO_DERIVATIVE))
+@pytest.mark.parametrize("name", sorted(set(FLOAT_OPS) - NO_DERIVATIVE))
 def test_recorded_write_differentiates_like_the_out_of_place_op(name):
     value, grad_fn, grad = _run(bibun, name)
     leaf = bibun.tensor(_values(name), dtype=bibun.float64, requires_grad=True)
@@ -158,7 +184,7 @@ def test_recorded_write_differentiates_like_the_out_of_place_op(name):
 
 @needs_torch
 @pytest.mark.parametrize("through_view", [False, True], ids=["plain", "through a view"])
-@pytest.mark.parametrize("name", sorted(set(DERIVED) - NO_DERIVATIVE - PYTORCH_HAS_NO_INPLACE_DERIVATIVE))
+@pytest.mark.parametrize("name", sorted(set(FLOAT_OPS) - NO_DERIVATIVE - PYTORCH_HAS_NO_INPLACE_DERIVATIVE))
 def test_against_pytorch(name, through_view):
     import torch
 

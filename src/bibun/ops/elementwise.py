@@ -324,7 +324,14 @@ _RELU = defop(
 )
 
 
-_SIGN = defop("sign", "SignBackward0", np.sign, (lambda xp, g: g * 0,), jvp=ELEMENTWISE)
+def _sign_primal(x: ndarray) -> ndarray:
+    out = np.sign(x)
+    if x.dtype.kind == "f" and np.isnan(out).any():
+        out = np.where(np.isnan(x), 0, out).astype(x.dtype, copy=False)  # PyTorch: sign(nan) is 0
+    return out
+
+
+_SIGN = defop("sign", "SignBackward0", _sign_primal, (lambda xp, g: g * 0,), jvp=ELEMENTWISE)
 
 
 def sign(input: Tensor) -> Tensor:

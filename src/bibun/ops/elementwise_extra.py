@@ -22,7 +22,7 @@ from bibun._tensor import Tensor, new_tensor
 from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, apply, defop
 from bibun.ops.elementwise import _as_operand, _check_broadcast
 from bibun.ops.elementwise import pow as _pow
-from bibun.ops.reduction import _extreme_jvp, _reduction_params, named_result_type
+from bibun.ops.reduction import _extreme_jvp, _reduction_params, return_types
 from bibun.ops.shape import normalize_dim
 
 ndarray = np.ndarray
@@ -355,7 +355,7 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
 
 
 # --- aminmax: amin and amax in one node, tied entries sharing the gradient --------------------------------
-aminmax_result = named_result_type("aminmax", ("min", "max"))
+aminmax_result = return_types.aminmax
 
 
 def _aminmax_primal(x: ndarray, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple) -> tuple:
@@ -489,7 +489,7 @@ def unique_consecutive(
 
 
 # --- histogram ------------------------------------------------------------------------------------------
-histogram_result = named_result_type("histogram", ("hist", "bin_edges"))
+histogram_result = return_types.histogram
 _HISTOGRAM_SIGNATURES = (
     "Tensor input, Tensor bins, *, Tensor weight = None, bool density = False, tuple of Tensors out = None",
     "Tensor input, int bins = 100, *, tuple of floats range = None, Tensor weight = None, bool density = False, "

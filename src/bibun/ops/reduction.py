@@ -138,37 +138,49 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
 
 
 # --- max / min over everything, amax / amin: ties share the gradient evenly -------------------
-def _extreme_vjp(
-    xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple
-) -> Any:
-    out_kept = out if keepdims else xp.reshape(out, kept_shape)
+# Where the extreme is NaN, PyTorch's max()/min() share the gradient among the NaN entries,
+# while amax/amin (and max/min over a dim list) give every entry NaN: no entry equals a NaN
+# extreme, the count is 0 and the masked share is 0 * inf.
+def _extreme_mask(x: Any, out: Any, axis: tuple, keepdims: bool, kept_shape: tuple, nan_is_extreme: bool) -> Any:
+    out_kept = out if keepdims else out.reshape(kept_shape) if hasattr(out, "reshape") else out
     mask = x == out_kept
-    count = xp.sum(mask, axis, True)
-    return xp.where(mask, _expand_back(xp, g, shape, kept_shape) / count, 0.0)
+    if nan_is_extreme:
+        mask = mask | ((x != x) & (out_kept != out_kept))
+    return mask
 
 
-def _extreme_jvp(
-    xp: Any, tangents: tuple, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple
-) -> Any:
-    # The mean of the tangent over the tied entries: the transpose of the VJP above.
-    out_kept = out if keepdims else xp.reshape(out, kept_shape)
-    mask = x == out_kept
-    return xp.sum(xp.where(mask, tangents[0], 0.0), axis, keepdims) / xp.sum(mask, axis, keepdims)
+def _extreme_rules(nan_is_extreme: bool) -> tuple:
+    def vjp(xp: Any, g: Any, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple) -> Any:
+        mask = _extreme_mask(x, out, axis, keepdims, kept_shape, nan_is_extreme)
+        return (_expand_back(xp, g, shape, kept_shape) / xp.sum(mask, axis, True)) * mask
+
+    def jvp(
+        xp: Any, tangents: tuple, x: Any, out: Any, axis: tuple, keepdims: bool, shape: tuple, kept_shape: tuple
+    ) -> Any:
+        # The mean of the tangent over the tied entries: the transpose of the VJP above.
+        mask = _extreme_mask(x, out, axis, keepdims, kept_shape, nan_is_extreme)
+        return xp.sum(xp.where(mask, tangents[0], 0.0), axis, keepdims) / xp.sum(mask, axis, keepdims)
+
+    return vjp, jvp
 
 
-def _extreme_op(name: str, grad_fn: str, reducer: Any) -> Any:
+_extreme_vjp, _extreme_jvp = _extreme_rules(nan_is_extreme=False)
+_all_extreme_vjp, _all_extreme_jvp = _extreme_rules(nan_is_extreme=True)
+
+
+def _extreme_op(name: str, grad_fn: str, reducer: Any, nan_is_extreme: bool = False) -> Any:
     return defop(
         name,
         grad_fn,
         lambda x, axis, keepdims, shape, kept_shape: reducer(x, axis=axis, keepdims=keepdims),
-        (_extreme_vjp,),
+        (_all_extreme_vjp if nan_is_extreme else _extreme_vjp,),
         save=INPUTS_AND_OUTPUT,
-        jvp=_extreme_jvp,
+        jvp=_all_extreme_jvp if nan_is_extreme else _extreme_jvp,
     )
 
 
-_MAX_ALL = _extreme_op("max_all", "MaxBackward1", np.max)
-_MIN_ALL = _extreme_op("min_all", "MinBackward1", np.min)
+_MAX_ALL = _extreme_op("max_all", "MaxBackward1", np.max, nan_is_extreme=True)
+_MIN_ALL = _extreme_op("min_all", "MinBackward1", np.min, nan_is_extreme=True)
 _AMAX = _extreme_op("amax", "AmaxBackward0", np.max)
 _AMIN = _extreme_op("amin", "AminBackward0", np.min)
 
@@ -204,10 +216,18 @@ def named_result_type(name: str, fields: tuple = ("values", "indices")) -> type:
     return type(name, (_ReturnType,), namespace)
 
 
-# sort, topk, median, kthvalue, mode (ops/sorting.py), cummax and cummin (ops/scan.py) return
-# the same kind of named pair.
-_RETURN_TYPE_NAMES = ("max", "min", "sort", "topk", "median", "kthvalue", "mode", "cummax", "cummin")
-return_types = namedtuple("return_types", _RETURN_TYPE_NAMES)(*map(named_result_type, _RETURN_TYPE_NAMES))
+# Every named pair an op returns, with its fields: sort, topk, median, kthvalue, mode
+# (ops/sorting.py), cummax and cummin (ops/scan.py) return (values, indices) as max and min
+# do; aminmax and histogram (ops/elementwise_extra.py) have their own fields.
+_VALUES_INDICES = ("values", "indices")
+_RETURN_TYPE_FIELDS = {
+    **dict.fromkeys(("max", "min", "sort", "topk", "median", "kthvalue", "mode", "cummax", "cummin"), _VALUES_INDICES),
+    "aminmax": ("min", "max"),
+    "histogram": ("hist", "bin_edges"),
+}
+return_types = namedtuple("return_types", _RETURN_TYPE_FIELDS)(
+    *(named_result_type(name, fields) for name, fields in _RETURN_TYPE_FIELDS.items())
+)
 
 
 def _select_along_primal(x: Any, axis: int, keepdim: bool, arg: Any) -> tuple:
