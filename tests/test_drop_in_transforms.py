@@ -9,6 +9,34 @@ import pytest
 from drop_in_harness import check_runs, check_same_as_pytorch, params
 
 PROGRAMS = {
+    "forward_ad_through_in_place_writes": """
+import torch.autograd.forward_ad as fwAD
+with fwAD.dual_level():
+    t = torch.tensor([1.0, 1.0])
+    x = fwAD.make_dual(torch.tensor([1.0, 2.0]), t)
+    x.mul_(2)
+    print(t, fwAD.unpack_dual(x).tangent)  # the tangent given to make_dual changes with it
+    base = fwAD.make_dual(torch.zeros(3), torch.tensor([1.0, 2.0, 3.0]))
+    base[1:].mul_(10)
+    print(fwAD.unpack_dual(base).tangent)
+    q = torch.zeros(3)
+    q[:2].copy_(fwAD.make_dual(torch.ones(2), torch.tensor([7.0, 8.0])))
+    q[2] = fwAD.make_dual(torch.tensor(4.0), torch.tensor(9.0))
+    print(fwAD.unpack_dual(q).tangent)
+    d = fwAD.make_dual(torch.zeros(2), torch.tensor([5.0, 5.0]))
+    d.copy_(torch.tensor([1.0, 1.0]))
+    print(fwAD.unpack_dual(d).tangent)
+    f = torch.zeros(2)
+    f.sin_()
+    f.add_(fwAD.make_dual(torch.ones(2), torch.tensor([1.0, 2.0])))
+    f.sin_()
+    print(fwAD.unpack_dual(f).tangent)
+    w = torch.tensor([0.5, 1.5], requires_grad=True)
+    y = w * 1
+    y.mul_(fwAD.make_dual(torch.ones(2), torch.tensor([1.0, -1.0])))
+    tangent = fwAD.unpack_dual(y).tangent  # recorded, as y requires grad (its node's name differs)
+    print(tangent.detach(), tangent.requires_grad, y.grad_fn.name())
+""",
     "functional_jacobian": """
 from torch.autograd.functional import jacobian
 

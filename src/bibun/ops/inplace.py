@@ -295,6 +295,53 @@ def _ufunc_into(self: Tensor, ufunc: np.ufunc, other: Any) -> bool:
     return True
 
 
+def _dual_any(args: tuple) -> bool:
+    for a in args:
+        if isinstance(a, Tensor) and a._tangents:
+            return True
+    return False
+
+
+def _write_tangents(target: Tensor, result: Tensor) -> None:
+    """Forward mode through an in-place write: the tangent of the written value replaces the
+    target's, in place, as PyTorch does (a tangent given to make_dual changes with it, and a
+    view's tangent is a view of its base's, so the base's tangent follows). A target without a
+    tangent at a level gets one; through a view, the base gets a zero tangent around the
+    written region. Runs before the values are written (``target`` still holds the old ones)."""
+    from bibun.autograd import forward_ad
+
+    base = target._base
+    levels = set(result._tangents or ()) | set(target._tangents or ())
+    if base is not None:
+        levels |= set(base._tangents or ())
+    for level in sorted(levels & forward_ad._open_ids):
+        new = (result._tangents or {}).get(level)
+        values = new._data if new is not None else np.zeros((), dtype=target._data.dtype)
+        own = (target._tangents or {}).get(level)
+        recorded = new is not None and new._requires_grad and new._data.shape == target._data.shape
+        if own is not None and not recorded and own._data.shape == target._data.shape and own._data.flags.writeable:
+            own._data[...] = values
+            continue
+        if recorded:  # a tangent with a graph (forward over reverse): kept as it is, not copied
+            tangent = new
+        else:
+            tangent = new_tensor(np.array(np.broadcast_to(values, target._data.shape), dtype=target._data.dtype))
+        target._tangents = {**(target._tangents or {}), level: tangent}
+        if base is not None:
+            base_tangent = (base._tangents or {}).get(level)
+            if base_tangent is None or not base_tangent._data.flags.writeable:
+                data = np.zeros_like(base._data) if base_tangent is None else base_tangent._data.copy()
+                base_tangent = new_tensor(data)
+                base._tangents = {**(base._tangents or {}), level: base_tangent}
+            flat = base_tangent._data.reshape(-1)  # a view when contiguous: fresh ones are
+            if np.shares_memory(flat, base_tangent._data):
+                flat[view_positions(target._data, base._data).reshape(-1)] = tangent._data.reshape(-1)
+            else:
+                updated = base_tangent._data.copy().reshape(-1)
+                updated[view_positions(target._data, base._data).reshape(-1)] = tangent._data.reshape(-1)
+                base_tangent._data[...] = updated.reshape(base_tangent._data.shape)
+
+
 def write(
     self: Tensor,
     compute: Callable[..., Tensor],
@@ -316,20 +363,25 @@ def write(
     record = grad_mode.state_get()[0] and (
         self._requires_grad or (base is not None and base._requires_grad) or _requires_grad_any(args)
     )
+    dual = self._tangents or (base is not None and base._tangents) or _dual_any(args)
     if not record:
-        if ufunc is not None and _ufunc_into(self, ufunc, args[0]):
+        if ufunc is not None and not dual and _ufunc_into(self, ufunc, args[0]):
             bump_version(self)
             return self
         result = compute(self, *args, **kwargs)
         _check_result(self, result._data, cast_check)
         self._data[...] = result._data
+        if dual:
+            _write_tangents(self, result)
         bump_version(self)
         return self
 
     old = new_tensor(self._data.copy() if copy_self else self._data, self._requires_grad)
-    old._grad_fn, old._output_nr = self._grad_fn, self._output_nr
+    old._grad_fn, old._output_nr, old._tangents = self._grad_fn, self._output_nr, self._tangents
     result = compute(old, *args, **kwargs)
     _check_result(self, result._data, cast_check)
+    if dual:
+        _write_tangents(self, result)
     node = result._grad_fn
     if base is None:
         self._data[...] = result._data
