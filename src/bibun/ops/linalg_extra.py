@@ -30,7 +30,7 @@ from bibun.ops.elementwise import clamp, sqrt
 from bibun.ops.linalg import _matmul_grad_a, _matmul_grad_b, _register_vocabulary, diagonal, matmul, mm
 from bibun.ops.linalg_decomp import _check_matrix, _mT, inv, svdvals
 from bibun.ops.linalg_decomp import svd as linalg_svd
-from bibun.ops.reduction import _reduction_params, named_result_type
+from bibun.ops.reduction import _reduction_params, return_types
 from bibun.ops.statistics import _norm_primal, _norm_vjp, vector_norm
 
 ndarray = np.ndarray
@@ -358,7 +358,7 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 # --- legacy svd -----------------------------------------------------------------------------
-_SVDResult = named_result_type("svd", ("U", "S", "V"))
+_SVDResult = return_types.svd
 
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:

@@ -224,6 +224,7 @@ _RETURN_TYPE_FIELDS = {
     **dict.fromkeys(("max", "min", "sort", "topk", "median", "kthvalue", "mode", "cummax", "cummin"), _VALUES_INDICES),
     "aminmax": ("min", "max"),
     "histogram": ("hist", "bin_edges"),
+    "svd": ("U", "S", "V"),  # the older torch.svd (ops/linalg_extra.py)
 }
 return_types = namedtuple("return_types", _RETURN_TYPE_FIELDS)(
     *(named_result_type(name, fields) for name, fields in _RETURN_TYPE_FIELDS.items())
