@@ -1,0 +1,63 @@
+"""Database entries for attention, pixel shuffles, the 1-d and adaptive pools, unfold/fold,
+interpolate and the transposed convolutions (bibun/nn/_pool_extra.py, _attention.py).
+Masks are explicit arrays, marked non-differentiable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opdb import OpInfo, Sample
+
+S = Sample
+_BOOL_MASK = np.array([[True, False, True, True], [True, True, False, False], [False, True, True, False]])
+_DEAD_MASK = np.array([[True, False, True, True], [False, False, False, False], [False, True, True, False]])
+
+
+def _sdpa(name: str, **kwargs: object) -> OpInfo:
+    return OpInfo(
+        f"nn.functional.scaled_dot_product_attention{name}",
+        lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(q, k, v, **kwargs),
+        [S(((2, 3, 3, 5), (2, 3, 4, 5), (2, 3, 4, 2)))],
+        "UnsafeViewBackward0",
+    )
+
+
+OPS = [
+    _sdpa(""),
+    _sdpa("_causal", is_causal=True),
+    _sdpa("_scale", scale=-0.7),
+    OpInfo(
+        "nn.functional.scaled_dot_product_attention_bool_mask",
+        lambda m, q, k, v, mask: m.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+        [
+            S(((2, 3, 5), (2, 4, 5), (2, 4, 2), _BOOL_MASK)),
+            S(((1, 3, 5), (1, 4, 5), (1, 4, 2), _DEAD_MASK), "dead row"),
+        ],
+        "UnsafeViewBackward0",
+        nondiff_args=(3,),
+    ),
+    OpInfo(
+        "nn.functional.scaled_dot_product_attention_float_mask",
+        lambda m, q, k, v, mask: m.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+        [S(((2, 2, 3, 5), (2, 2, 4, 5), (2, 2, 4, 2), (2, 1, 3, 4)))],
+        "UnsafeViewBackward0",
+    ),
+    OpInfo(
+        "nn.functional.scaled_dot_product_attention_gqa",
+        lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+        [S(((1, 4, 3, 5), (1, 2, 4, 5), (1, 2, 4, 2)))],
+        "UnsafeViewBackward0",
+    ),
+    OpInfo(
+        "nn.functional.pixel_shuffle",
+        lambda m, x: m.nn.functional.pixel_shuffle(x, 2),
+        [S(((2, 8, 2, 3),)), S(((8, 3, 2),), "unbatched"), S(((2, 1, 4, 1, 2),), "extra batch dim")],
+        "PixelShuffleBackward0",
+    ),
+    OpInfo(
+        "nn.functional.pixel_unshuffle",
+        lambda m, x: m.nn.functional.pixel_unshuffle(x, 2),
+        [S(((2, 2, 4, 6),)), S(((1, 4, 2),), "unbatched")],
+        "PixelUnshuffleBackward0",
+    ),
+]

@@ -1,0 +1,56 @@
+"""Errors and edge cases of attention, pixel shuffles, pooling extras, unfold/fold,
+interpolate and transposed convolutions, each compared with PyTorch where it is installed
+(values, gradients and grad_fn names are in the op database, tests/opdb/nn_pool_extra.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import bibun
+
+torch = pytest.importorskip("torch")
+
+
+def _both(fn: Callable[[Any], Any]) -> tuple[BaseException, BaseException]:
+    caught = []
+    for lib in (bibun, torch):
+        with pytest.raises(Exception) as info:
+            fn(lib)
+        caught.append(info.value)
+    return caught[0], caught[1]
+
+
+ERRORS = {
+    "pixel_shuffle_dims": lambda m: m.nn.functional.pixel_shuffle(m.ones(3, 4), 2),
+    "pixel_shuffle_channels": lambda m: m.nn.functional.pixel_shuffle(m.ones(1, 7, 2, 2), 2),
+    "pixel_unshuffle_height": lambda m: m.nn.functional.pixel_unshuffle(m.ones(1, 7, 3, 2), 2),
+    "sdpa_causal_and_mask": lambda m: m.nn.functional.scaled_dot_product_attention(
+        m.ones(1, 2, 3), m.ones(1, 2, 3), m.ones(1, 2, 3), attn_mask=m.ones(2, 2), is_causal=True
+    ),
+    "sdpa_dtypes": lambda m: m.nn.functional.scaled_dot_product_attention(
+        m.ones(1, 2, 3), m.ones(1, 2, 3, dtype=m.float64), m.ones(1, 2, 3)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_match_pytorch(name: str) -> None:
+    mine, theirs = _both(ERRORS[name])
+    assert type(mine) is type(theirs)
+    assert str(mine).split("\n")[0] == str(theirs).split("\n")[0]
+
+
+def test_sdpa_fully_masked_row_is_zero_with_finite_gradients() -> None:
+    mask = np.array([[True, False], [False, False]])
+    outs = []
+    for lib in (bibun, torch):
+        q = lib.tensor(np.arange(12.0).reshape(1, 2, 6) / 10, requires_grad=True)
+        out = lib.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=lib.tensor(mask))
+        out.sum().backward()
+        outs.append((out.detach().numpy(), q.grad.numpy()))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-6)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-6)
+    assert not np.isnan(outs[0][1]).any()
