@@ -1,5 +1,235 @@
-"""(filled in below)"""
+"""Distances and the margin, embedding and likelihood losses. Most are compositions in
+PyTorch (ATen's Loss.cpp and torch/nn/functional.py), rebuilt here from bibun's ops in the
+same order so that values and grad_fn names agree; pdist, soft_margin_loss and
+multi_margin_loss are single ops there and here (docs/nn.md, "Distances and more losses")."""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import warnings
+from typing import Any
+
+import numpy as np
+
+from bibun import _dtype
+from bibun._tensor import Tensor
+from bibun.autograd import grad_mode
+from bibun.nn._loss import _check_reduction, _expand_cotangent, _reduce_primal, _reduced_jvp, _size
+from bibun.ops import comparison, elementwise, statistics
+from bibun.ops import reduction as _red
+from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, apply, defop
+from bibun.ops.reduction import _reduction_params
+
+ndarray = np.ndarray
+
+
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """PyTorch's ``_Reduction.legacy_get_string``: the old flags win, with its warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    result = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return result
+
+
+def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
+    """ATen's ``apply_loss_reduction``: mean() or sum() of every entry, or the loss itself."""
+    if reduction == "mean":
+        return _red.mean(loss)
+    return _red.sum(loss) if reduction == "sum" else loss
+
+
+# --- distances ---------------------------------------------------------------------------------
+# at::norm(x, p, dim) records NormBackward1 where torch.norm records LinalgVectorNormBackward0:
+# the same rule under the name pairwise_distance's result shows.
+_NORM = defop(
+    "nn.pairwise_norm",
+    "NormBackward1",
+    statistics._norm_primal,
+    (statistics._norm_vjp,),
+    save=INPUTS_AND_OUTPUT,
+    jvp=_red.diagonal_jvp(statistics._norm_vjp),
+)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """``norm(x1 - x2 + eps, p)`` over the last dimension of the broadcast pair."""
+    diff = x1 - x2 + eps
+    dim = max(x1._data.ndim, x2._data.ndim) - 1
+    params = _reduction_params(diff, dim if diff._data.ndim else None, keepdim)
+    params["ord"] = float(p)
+    return apply(_NORM, (diff,), params)
+
+
+def _pdist_pairs(n: int) -> tuple:
+    return np.triu_indices(n, 1)
+
+
+def _pdist_norm_params(n_pairs: int, features: int, p: float) -> dict:
+    return {"axis": (1,), "keepdims": False, "shape": (n_pairs, features), "kept_shape": (n_pairs, 1), "ord": p}
+
+
+def _pdist_primal(x: ndarray, p: float, rows: ndarray, cols: ndarray) -> ndarray:
+    diff = x[rows] - x[cols]
+    return statistics._norm_primal(diff, **_pdist_norm_params(len(rows), x.shape[1], p))
+
+
+def _pdist_local(xp: Any, g: Any, x: Any, out: Any, p: float, rows: ndarray, cols: ndarray) -> Any:
+    """The gradient wrt each pair's difference x[i] - x[j]."""
+    diff = xp.getitem(x, rows) - xp.getitem(x, cols)
+    return statistics._norm_vjp(xp, g, diff, out, **_pdist_norm_params(len(rows), x.shape[1], p))
+
+
+def _pdist_vjp(xp: Any, g: Any, x: Any, out: Any, p: float, rows: ndarray, cols: ndarray) -> Any:
+    local = _pdist_local(xp, g, x, out, p, rows, cols)
+    return xp.index_put_zeros(x.shape, (rows,), local) - xp.index_put_zeros(x.shape, (cols,), local)
+
+
+def _pdist_jvp(xp: Any, tangents: tuple, x: Any, out: Any, p: float, rows: ndarray, cols: ndarray) -> Any:
+    (t,) = tangents
+    if t is None:
+        return None
+    slope = _pdist_local(xp, out * 0 + 1, x, out, p, rows, cols)
+    return xp.sum(slope * (xp.getitem(t, rows) - xp.getitem(t, cols)), 1)
+
+
+_PDIST = defop("nn.pdist", "PdistBackward0", _pdist_primal, (_pdist_vjp,), save=INPUTS_AND_OUTPUT, jvp=_pdist_jvp)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The p-norm distance between every pair of rows i < j, in row-major order of the pairs."""
+    x = input._data
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if x.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    rows, cols = _pdist_pairs(x.shape[0])
+    return apply(_PDIST, (input,), {"p": float(p), "rows": rows, "cols": cols})
+
+
+# --- margin and embedding losses ---------------------------------------------------------------
+_EPSILON = 1e-12  # ATen's cosine_embedding_loss keeps the magnitudes away from zero with it
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos - margin) where it is -1, 0 elsewhere."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    targ_dim = target._data.ndim
+    if targ_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = 2 if targ_dim == 1 else 1
+    if input1._data.ndim != want or input2._data.ndim != want:
+        raise RuntimeError(
+            f"{targ_dim}D target tensor expects {want}D input tensors, but found inputs with sizes "
+            f"{list(input1._data.shape)} and {list(input2._data.shape)}."
+        )
+    prod_sum = _red.sum(input1 * input2, targ_dim)
+    mag_square1 = _red.sum(input1 * input1, targ_dim) + _EPSILON
+    mag_square2 = _red.sum(input2 * input2, targ_dim) + _EPSILON
+    denom = (mag_square1 * mag_square2).sqrt()
+    cos = prod_sum / denom
+    zeros = cos.detach() * 0
+    pos = 1 - cos
+    neg = comparison.clamp_min(cos - margin, 0)
+    output = elementwise.where(target == 1, pos, zeros) + elementwise.where(target == -1, neg, zeros)
+    return _apply_reduction(output, reduction)
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, -target * (input1 - input2) + margin)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    n1, n2, nt = input1._data.ndim, input2._data.ndim, target._data.ndim
+    if n1 != n2 or n1 != nt:
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {_size(input1._data.shape)}, input2: {_size(input2._data.shape)}, "
+            f"target: {_size(target._data.shape)} "
+        )
+    output = comparison.clamp_min(-target * (input1 - input2) + margin, 0)
+    return _apply_reduction(output, reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """input where target is 1, max(0, margin - input) where it is -1 (both where it is neither)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    zeros = input.detach() * 0
+    margin_clamp = comparison.clamp_min(margin - input, 0)
+    output_margin = elementwise.where(target != 1, margin_clamp, zeros)
+    output_self = elementwise.where(target != -1, input, zeros)
+    return _apply_reduction(output_margin + output_self, reduction)
+
+
+def _soft_margin_primal(x: ndarray, t: ndarray, reduction: str, shape: tuple) -> ndarray:
+    with np.errstate(over="ignore"):
+        loss = np.log1p(np.exp(-x * t)).astype(x.dtype, copy=False)
+    return _reduce_primal(np.broadcast_to(loss, shape), reduction)
+
+
+def _soft_margin_vjp(xp: Any, g: Any, x: Any, t: Any, reduction: str, shape: tuple) -> Any:
+    # d/dx log(1 + exp(-t x)) = -t sigmoid(-t x)
+    return _expand_cotangent(xp, g, reduction, shape) * (-t * xp.sigmoid(-t * x))
+
+
+_SOFT_MARGIN = defop(
+    "nn.soft_margin_loss", "SoftMarginLossBackward0", _soft_margin_primal, (_soft_margin_vjp, None), save=INPUTS
+)
+_SOFT_MARGIN.jvp = _reduced_jvp(_SOFT_MARGIN)
+
+
+def soft_margin_loss(
+    input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """log(1 + exp(-target * input)); target is not differentiable, as in PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+            "This input cannot have requires_grad True."
+        )
+    shape_ = np.broadcast_shapes(input._data.shape, target._data.shape)
+    params = {"reduction": reduction, "shape": shape_}
+    return apply(_SOFT_MARGIN, (input, target), params, dtype=_dtype.result_type(input, target))
+
+
+__all__ = [
+    "pairwise_distance",
+    "pdist",
+    "cosine_embedding_loss",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "soft_margin_loss",
+]

@@ -1,0 +1,103 @@
+"""Distances and the margin, embedding and likelihood losses beyond the op database: bad
+input raises PyTorch's exception with its message (bibun.Size read as torch.Size), the
+legacy size_average/reduce flags warn and pick PyTorch's reduction, and edge cases agree."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import bibun
+import bibun.nn.functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+RNG = np.random.default_rng(0)
+
+
+def _both(*arrays: np.ndarray) -> tuple[list, list]:
+    return [bibun.tensor(a) for a in arrays], [torch.tensor(a) for a in arrays]
+
+
+def _same_error(name: str, arrays: tuple, **kwargs: object) -> None:
+    ours, theirs = _both(*arrays)
+    with pytest.raises(Exception) as expected:
+        getattr(TF, name)(*theirs, **kwargs)
+    with pytest.raises(type(expected.value)) as got:
+        getattr(F, name)(*ours, **kwargs)
+    assert str(got.value).replace("bibun.", "torch.") == str(expected.value)
+
+
+X34, Y34 = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 4))
+SIGNS3 = np.array([1.0, -1.0, 1.0])
+
+ERRORS = [
+    ("pdist", (RNG.standard_normal((2, 3, 4)),), {}),
+    ("pdist", (X34,), {"p": -1}),
+    ("cosine_embedding_loss", (X34, Y34, np.ones((3, 1))), {}),
+    ("cosine_embedding_loss", (X34, Y34, np.array(1.0)), {}),
+    ("cosine_embedding_loss", (X34[0], Y34[0], SIGNS3), {}),
+    ("cosine_embedding_loss", (X34, Y34, SIGNS3), {"reduction": "avg"}),
+    ("margin_ranking_loss", (X34, Y34, SIGNS3), {}),
+    ("margin_ranking_loss", (X34[0], Y34[0], X34[1]), {"reduction": "x"}),
+    ("hinge_embedding_loss", (X34, np.sign(Y34)), {"reduction": "x"}),
+    ("soft_margin_loss", (X34, np.sign(Y34)), {"reduction": "x"}),
+]
+
+
+@pytest.mark.parametrize("name,arrays,kwargs", ERRORS, ids=[e[0] for e in ERRORS])
+def test_bad_input_raises_as_pytorch(name: str, arrays: tuple, kwargs: dict) -> None:
+    _same_error(name, arrays, **kwargs)
+
+
+def test_soft_margin_target_is_not_differentiable() -> None:
+    x, t = bibun.tensor(X34, requires_grad=True), bibun.tensor(np.sign(Y34), requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'target'"):
+        F.soft_margin_loss(x, t)
+    with bibun.no_grad():
+        F.soft_margin_loss(x, t)
+
+
+@pytest.mark.parametrize("flags", [(False, None), (None, False), (True, True), (False, True)])
+@pytest.mark.parametrize(
+    "name,arrays",
+    [
+        ("cosine_embedding_loss", (X34, Y34, SIGNS3)),
+        ("margin_ranking_loss", (X34[0], Y34[0], np.sign(X34[1]))),
+        ("hinge_embedding_loss", (X34, np.sign(Y34))),
+        ("soft_margin_loss", (X34, np.sign(Y34))),
+    ],
+)
+def test_legacy_flags_warn_and_reduce_as_pytorch(name: str, arrays: tuple, flags: tuple) -> None:
+    ours, theirs = _both(*arrays)
+    size_average, reduce = flags
+    with warnings.catch_warnings(record=True) as expected:
+        warnings.simplefilter("always")
+        want = getattr(TF, name)(*theirs, size_average=size_average, reduce=reduce)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        value = getattr(F, name)(*ours, size_average=size_average, reduce=reduce)
+    assert [str(w.message) for w in got] == [str(w.message) for w in expected]
+    assert [w.category for w in got] == [w.category for w in expected]
+    assert got[0].filename == __file__
+    np.testing.assert_allclose(value.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_pdist_edge_cases_match_pytorch() -> None:
+    for shape, p in (((1, 3), 2), ((3, 0), 0.5), ((0, 3), 2), ((4, 3), 0), ((4, 3), float("inf"))):
+        a = RNG.standard_normal(shape)
+        np.testing.assert_allclose(F.pdist(bibun.tensor(a), p).numpy(), TF.pdist(torch.tensor(a), p).numpy())
+
+
+def test_pairwise_distance_and_hinge_labels_match_pytorch() -> None:
+    (a, b), (at, bt) = _both(RNG.standard_normal((2, 5)), RNG.standard_normal(5))
+    for kw in ({}, {"p": 1.0, "keepdim": True}, {"p": float("inf")}, {"p": 0.0}):
+        np.testing.assert_allclose(F.pairwise_distance(a, b, **kw).numpy(), TF.pairwise_distance(at, bt, **kw).numpy())
+    # labels other than +-1 take both terms, as in ATen
+    (x, y), (xt, yt) = _both(X34, RNG.integers(-2, 3, (3, 4)).astype(float))
+    np.testing.assert_allclose(
+        F.hinge_embedding_loss(x, y, reduction="none").numpy(),
+        TF.hinge_embedding_loss(xt, yt, reduction="none").numpy(),
+    )
