@@ -33,6 +33,12 @@ ERRORS = {
     "sdpa_dtypes": lambda m: m.nn.functional.scaled_dot_product_attention(
         m.ones(1, 2, 3), m.ones(1, 2, 3, dtype=m.float64), m.ones(1, 2, 3)
     ),
+    "adaptive_avg_pool2d_dims": lambda m: m.nn.functional.adaptive_avg_pool2d(m.ones(5), 2),
+    "adaptive_max_pool2d_dims": lambda m: m.nn.functional.adaptive_max_pool2d(m.ones(5), 2),
+    "adaptive_avg_pool1d_dims": lambda m: m.nn.functional.adaptive_avg_pool1d(m.ones(2, 3, 4, 5), 2),
+    "adaptive_max_pool1d_dims": lambda m: m.nn.functional.adaptive_max_pool1d(m.ones(5), 2),
+    "avg_pool1d_dims": lambda m: m.nn.functional.avg_pool1d(m.ones(2, 3, 4, 5), 2),
+    "max_pool1d_dims": lambda m: m.nn.functional.max_pool1d(m.ones(2, 3, 4, 5), 2),
 }
 
 

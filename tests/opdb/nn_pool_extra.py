@@ -61,3 +61,79 @@ OPS = [
         "PixelUnshuffleBackward0",
     ),
 ]
+
+# --- 1-d and adaptive pooling -----------------------------------------------------------------
+OPS += [
+    OpInfo(
+        "nn.functional.adaptive_avg_pool2d",
+        lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (3, 2)),
+        [S(((2, 3, 7, 5),)), S(((2, 4, 6),), "unbatched")],
+        "AdaptiveAvgPool2DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.adaptive_avg_pool2d_none",
+        lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (None, 4)),
+        [S(((1, 2, 3, 5),))],
+        "AdaptiveAvgPool2DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.adaptive_avg_pool2d_global",
+        lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, 1),
+        [S(((2, 3, 4, 5),))],
+        "MeanBackward1",
+    ),
+    OpInfo(
+        "nn.functional.adaptive_avg_pool1d",
+        lambda m, x: m.nn.functional.adaptive_avg_pool1d(x, 3),
+        [S(((2, 3, 7),)), S(((3, 5),), "unbatched")],
+        "SqueezeBackward1",
+    ),
+    OpInfo(
+        "nn.functional.avg_pool1d",
+        lambda m, x: m.nn.functional.avg_pool1d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+        [S(((2, 3, 8),)), S(((3, 7),), "unbatched")],
+        "SqueezeBackward1",
+    ),
+    OpInfo(
+        "nn.functional.avg_pool1d_plain",
+        lambda m, x: m.nn.functional.avg_pool1d(x, 2),
+        [S(((2, 3, 6),))],
+        "SqueezeBackward1",
+    ),
+    OpInfo(
+        "nn.functional.max_pool1d",
+        lambda m, x: m.nn.functional.max_pool1d(x, 3, stride=2, padding=1, dilation=1, ceil_mode=True),
+        [S(((2, 3, 8),)), S(((3, 7),), "unbatched")],
+        "SqueezeBackward1",
+    ),
+    OpInfo(
+        "nn.functional.max_pool1d_indices",
+        lambda m, x: m.nn.functional.max_pool1d(x, 2, dilation=2, return_indices=True),
+        [S(((2, 3, 9),))],
+        "SqueezeBackward1",
+    ),
+    OpInfo(
+        "nn.functional.adaptive_max_pool2d",
+        lambda m, x: m.nn.functional.adaptive_max_pool2d(x, (3, 2)),
+        [S(((2, 3, 7, 5),)), S(((2, 4, 6),), "unbatched")],
+        "AdaptiveMaxPool2DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.adaptive_max_pool2d_indices",
+        lambda m, x: m.nn.functional.adaptive_max_pool2d(x, (2, None), return_indices=True),
+        [S(((1, 2, 5, 3),))],
+        "AdaptiveMaxPool2DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.adaptive_max_pool1d",
+        lambda m, x: m.nn.functional.adaptive_max_pool1d(x, 3),
+        [S(((2, 3, 7),)), S(((3, 5),), "unbatched")],
+        "SqueezeBackward1",
+    ),
+    OpInfo(
+        "nn.functional.adaptive_max_pool1d_indices",
+        lambda m, x: m.nn.functional.adaptive_max_pool1d(x, 4, return_indices=True),
+        [S(((2, 3, 7),))],
+        "SqueezeBackward1",
+    ),
+]

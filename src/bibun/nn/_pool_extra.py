@@ -9,10 +9,14 @@ between an unsqueeze and a squeeze, as PyTorch records them (SqueezeBackward1)."
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from bibun._tensor import Tensor
+from bibun._tensor import Tensor, new_tensor
 from bibun.nn._attention import scaled_dot_product_attention
+from bibun.nn._conv import _pair, avg_pool2d, max_pool2d
+from bibun.ops import reduction, shape
 from bibun.ops._registry import apply, defop
 from bibun.ops.linalg import _register_vocabulary
 
@@ -91,4 +95,195 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return apply(_PIXEL_UNSHUFFLE, (input,), {"r": r})
 
 
+# --- separable linear maps: adaptive average pooling, interpolation ----------------------------
+_SEPARABLE_OPS: dict[str, Any] = {}
+
+
+def _separable_forward(x: ndarray, mats: tuple) -> ndarray:
+    """Applies one matrix per trailing axis: out[..., o, p] = sum A[o, h] B[p, w] x[..., h, w]."""
+    out = x
+    for axis, mat in enumerate(mats, start=x.ndim - len(mats)):
+        out = np.moveaxis(np.tensordot(out, mat, axes=([axis], [1])), -1, axis)
+    return np.ascontiguousarray(out).astype(x.dtype, copy=False)
+
+
+def _separable_op(grad_fn: str) -> Any:
+    """The op for one grad_fn name; its VJP is the op named "<name>Backward" (PyTorch's
+    double-backward name) applied with the transposed matrices, whose VJP is this op again."""
+    op = _SEPARABLE_OPS.get(grad_fn)
+    if op is None:
+        back = grad_fn.replace("Backward0", "BackwardBackward0")
+        forward = grad_fn.replace("BackwardBackward0", "Backward0")
+        partner = back if back != grad_fn else forward
+        op = _SEPARABLE_OPS[grad_fn] = defop(
+            f"nn.separable[{grad_fn}]",
+            grad_fn,
+            _separable_forward,
+            (lambda xp, g, mats: xp.separable(g, tuple(m.T for m in mats), partner),),
+            jvp="linear",
+        )
+    return op
+
+
+_register_vocabulary(
+    separable=(
+        lambda g, mats, name: _separable_forward(g, mats),
+        lambda g, mats, name: apply(_separable_op(name), (g,), {"mats": mats}),
+    ),
+)
+
+
+def _adaptive_matrix(size: int, out: int) -> ndarray:
+    mat = np.zeros((out, size))
+    for i in range(out):
+        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+        mat[i, start:end] = 1.0 / (end - start)
+    return mat
+
+
+def _output_size(output_size: Any, spatial: tuple, n: int) -> tuple[int, ...]:
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size,) * n
+    sizes = tuple(spatial[i] if v is None else int(v) for i, v in enumerate(output_size))
+    if len(sizes) != n:
+        raise RuntimeError(f"adaptive_avg_pool{n}d: output_size must be {n}")
+    return sizes
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Averages over the windows [floor(i·H/h), ceil((i+1)·H/h)) per output row (and columns)."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(x.shape)}")
+    out = _output_size(output_size, x.shape[-2:], 2)
+    if out == (1, 1):  # PyTorch takes the mean here (MeanBackward1)
+        return reduction.mean(input, (-1, -2), keepdim=True)
+    mats = (_adaptive_matrix(x.shape[-2], out[0]), _adaptive_matrix(x.shape[-1], out[1]))
+    return apply(_separable_op("AdaptiveAvgPool2DBackward0"), (input,), {"mats": mats})
+
+
+def _check_1d(x: ndarray, name: str) -> None:
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor for argument #1 'self' "
+            f"(while checking arguments for {name})"
+        )
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    _check_1d(input._data, "adaptive_avg_pool1d")
+    size = _pair(output_size, 1, "output_size")[0]
+    return shape.squeeze(adaptive_avg_pool2d(shape.unsqueeze(input, -2), (1, size)), -2)
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    _check_1d(input._data, "avg_pool1d")
+    kernel = _pair(kernel_size, 1, "kernel_size")[0]
+    stride1 = (
+        kernel
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else _pair(stride, 1, "stride")[0]
+    )
+    pad = _pair(padding, 1, "padding")[0]
+    out = avg_pool2d(shape.unsqueeze(input, -2), (1, kernel), (1, stride1), (0, pad), ceil_mode, count_include_pad)
+    return shape.squeeze(out, -2)
+
+
+def max_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    x = input._data
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:"
+            f"{list(x.shape)}"
+        )
+    kernel = _pair(kernel_size, 1, "kernel_size")[0]
+    stride1 = (
+        kernel
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else _pair(stride, 1, "stride")[0]
+    )
+    out = max_pool2d(
+        shape.unsqueeze(input, -2),
+        (1, kernel),
+        (1, stride1),
+        (0, _pair(padding, 1, "padding")[0]),
+        (1, _pair(dilation, 1, "dilation")[0]),
+        ceil_mode,
+        return_indices,
+    )
+    if return_indices:  # a flat index in a height-1 plane is already the position along L
+        return shape.squeeze(out[0], -2), shape.squeeze(out[1], -2)
+    return shape.squeeze(out, -2)
+
+
+# --- adaptive max pooling --------------------------------------------------------------------
+def _gather_vjp(xp: Any, g: Any, index: tuple, in_shape: tuple) -> Any:
+    return xp.index_put_zeros(in_shape, index, g)
+
+
+_ADAPTIVE_MAX = defop(
+    "nn.adaptive_max_pool2d",
+    "AdaptiveMaxPool2DBackward0",
+    lambda x, index, in_shape: x[index],
+    (_gather_vjp,),
+    jvp="linear",
+)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """The maximum over each adaptive window; the gradient goes to the (first) maximal entry."""
+    data = input._data
+    if data.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(data.shape)}")
+    x = data[None] if data.ndim == 3 else data
+    n, c, h, w = x.shape
+    oh, ow = _output_size(output_size, (h, w), 2)
+    rows = np.zeros((n, c, oh, ow), dtype=np.int64)
+    cols = np.zeros((n, c, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        r0, r1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+        for j in range(ow):
+            c0, c1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            window = x[:, :, r0:r1, c0:c1].reshape(n, c, -1)
+            # NaN wins, as in PyTorch; argmax already returns the first NaN
+            arg = np.argmax(window, axis=-1)
+            rows[:, :, i, j] = r0 + arg // (c1 - c0)
+            cols[:, :, i, j] = c0 + arg % (c1 - c0)
+    if data.ndim == 3:
+        rows, cols = rows[0], cols[0]
+        index = (np.arange(c)[:, None, None], rows, cols)
+    else:
+        index = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], rows, cols)
+    values = apply(_ADAPTIVE_MAX, (input,), {"index": index, "in_shape": data.shape})
+    if return_indices:
+        return values, new_tensor(rows * w + cols)
+    return values
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    _check_1d(input._data, "adaptive_max_pool1d")
+    size = _pair(output_size, 1, "output_size")[0]
+    out = adaptive_max_pool2d(shape.unsqueeze(input, -2), (1, size), return_indices)
+    if return_indices:
+        return shape.squeeze(out[0], -2), shape.squeeze(out[1], -2)
+    return shape.squeeze(out, -2)
+
+
 __all__: list[str] = ["scaled_dot_product_attention", "pixel_shuffle", "pixel_unshuffle"]
+__all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "max_pool1d"]
+__all__ += ["adaptive_max_pool1d", "adaptive_max_pool2d"]
