@@ -101,3 +101,49 @@ def test_pairwise_distance_and_hinge_labels_match_pytorch() -> None:
         F.hinge_embedding_loss(x, y, reduction="none").numpy(),
         TF.hinge_embedding_loss(xt, yt, reduction="none").numpy(),
     )
+
+
+GAUSSIAN_ERRORS = [
+    (X34, Y34, RNG.uniform(0.1, 1, 4)),
+    (X34, Y34, RNG.uniform(0.1, 1, (2, 1))),
+    (X34, Y34, -RNG.uniform(0.1, 1, (3, 4))),
+]
+
+
+@pytest.mark.parametrize("arrays", GAUSSIAN_ERRORS, ids=["var size", "var broadcast", "negative var"])
+def test_gaussian_nll_bad_var_raises_as_pytorch(arrays: tuple) -> None:
+    _same_error("gaussian_nll_loss", arrays)
+
+
+def test_likelihood_losses_bad_reduction_and_scalar_var() -> None:
+    _same_error("gaussian_nll_loss", (X34, Y34, np.ones((3, 4))), reduction="x")
+    _same_error("poisson_nll_loss", (X34, Y34), reduction="x")
+    (x, t), (xt, tt) = _both(X34, Y34)
+    with pytest.raises(ValueError, match="var has negative entry/entries"):
+        F.gaussian_nll_loss(x, t, -1.0)
+    np.testing.assert_allclose(F.gaussian_nll_loss(x, t, 0.7).numpy(), TF.gaussian_nll_loss(xt, tt, 0.7).numpy())
+
+
+def test_gaussian_nll_var_gradient_passes_through_the_clamp_as_pytorch() -> None:
+    # PyTorch clamps a clone under no_grad: entries below eps still get 1/eps - d^2/eps^2 terms.
+    v = np.array([[1e-9, 0.5, 2.0, 1e-3]] * 3)
+    ours = [bibun.tensor(a, requires_grad=True) for a in (X34, Y34, v)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (X34, Y34, v)]
+    F.gaussian_nll_loss(*ours, eps=1e-2, full=True, reduction="sum").backward()
+    TF.gaussian_nll_loss(*theirs, eps=1e-2, full=True, reduction="sum").backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+def test_poisson_nll_full_masks_small_targets_and_legacy_flags() -> None:
+    target = np.array([[0.0, 1.0, 1.5, 3.0]] * 3)
+    (x, t), (xt, tt) = _both(np.abs(X34) + 0.1, target)
+    for kw in ({"log_input": False, "full": True}, {"full": True, "reduction": "none"}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ours = F.poisson_nll_loss(x, t, **kw)
+        np.testing.assert_allclose(ours.numpy(), TF.poisson_nll_loss(xt, tt, **kw).numpy(), rtol=1e-12)
+    with pytest.warns(UserWarning, match="please use reduction='sum' instead"):
+        ours = F.poisson_nll_loss(x, t, size_average=False)
+    with pytest.warns(UserWarning):
+        np.testing.assert_allclose(ours.numpy(), TF.poisson_nll_loss(xt, tt, size_average=False).numpy())

@@ -102,3 +102,36 @@ OPS += _reductions(
     nondiff_args=(1,),
     reduced_grad_fn="SoftMarginLossBackward0",
 )
+
+
+def _positive(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    return rng.uniform(0.2, 2.0, size=shape)
+
+
+OPS += _reductions(
+    "gaussian_nll_loss",
+    lambda m, r, x, t, v: m.nn.functional.gaussian_nll_loss(x, t, v, reduction=r),
+    [S(((3, 4), (3, 4), (3, 4))), S(((3, 4), (3, 4), (3,)), "homoscedastic"), S(((3, 4), (3, 4), (1, 4)), "shared")],
+    "MulBackward0",
+    sampler=_positive,
+)
+OPS += _reductions(
+    "gaussian_nll_loss_full",
+    lambda m, r, x, t, v: m.nn.functional.gaussian_nll_loss(x, t, v, full=True, eps=0.5, reduction=r),
+    [S(((3, 4), (3, 4), (3, 1)))],
+    "AddBackward0",
+    sampler=_positive,
+)
+OPS += _reductions(
+    "poisson_nll_loss",
+    lambda m, r, x, t: m.nn.functional.poisson_nll_loss(x, t, reduction=r),
+    [S(((3, 4), (3, 4)))],
+    "SubBackward0",
+)
+OPS += _reductions(
+    "poisson_nll_loss_full",
+    lambda m, r, x, t: m.nn.functional.poisson_nll_loss(x, t * 2, log_input=False, full=True, reduction=r),
+    [S(((3, 4), (3, 4)))],
+    "AddBackward0",
+    sampler=_positive,
+)

@@ -5,16 +5,17 @@ multi_margin_loss are single ops there and here (docs/nn.md, "Distances and more
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 import numpy as np
 
-from bibun import _dtype
+from bibun import _creation, _dtype
 from bibun._tensor import Tensor
 from bibun.autograd import grad_mode
 from bibun.nn._loss import _check_reduction, _expand_cotangent, _reduce_primal, _reduced_jvp, _size
-from bibun.ops import comparison, elementwise, statistics
+from bibun.ops import comparison, elementwise, shape, statistics
 from bibun.ops import reduction as _red
 from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, apply, defop
 from bibun.ops.reduction import _reduction_params
@@ -225,6 +226,60 @@ def soft_margin_loss(
     return apply(_SOFT_MARGIN, (input, target), params, dtype=_dtype.result_type(input, target))
 
 
+# --- likelihood losses -------------------------------------------------------------------------
+def gaussian_nll_loss(
+    input: Tensor, target: Tensor, var: Tensor | float, full: bool = False, eps: float = 1e-6, reduction: str = "mean"
+) -> Tensor:
+    """0.5 (log var + (input - target)^2 / var), var clamped below at eps (the clamp is made
+    under no_grad on a clone, as PyTorch does, so var's gradient passes through it unchanged)."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = _creation.ones_like(input) * var
+    elif bool((var._data < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    si, sv = input._data.shape, var._data.shape
+    if sv != si:
+        if si[:-1] == sv:  # one dimension short: the same variance along the last one
+            var = shape.unsqueeze(var, -1)
+        elif not (len(si) == len(sv) and sum(b for a, b in zip(si, sv) if a != b) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = shape.clone(var)
+    with grad_mode.no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _apply_reduction(loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: Any = None,
+    eps: float = 1e-8,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """exp(input) - target * input (log_input), or input - target * log(input + eps); with
+    ``full``, Stirling's approximation of log(target!) is added where target > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        with np.errstate(divide="ignore", invalid="ignore"):  # target <= 1 is masked out below
+            stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _apply_reduction(loss, reduction)
+
+
 __all__ = [
     "pairwise_distance",
     "pdist",
@@ -232,4 +287,6 @@ __all__ = [
     "margin_ranking_loss",
     "hinge_embedding_loss",
     "soft_margin_loss",
+    "gaussian_nll_loss",
+    "poisson_nll_loss",
 ]
