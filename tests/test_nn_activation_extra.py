@@ -14,14 +14,15 @@ needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch is not installed"
 
 
 def _raises_like(call: object) -> None:
-    """bibun and PyTorch raise the same exception type with the same message."""
+    """bibun and PyTorch raise the same exception type with the same message (``torch.`` read
+    as ``bibun.``)."""
     import torch
 
     with pytest.raises(Exception) as theirs:
         call(torch)
     with pytest.raises(type(theirs.value)) as ours:
         call(bibun)
-    assert str(ours.value) == str(theirs.value)
+    assert str(ours.value) == str(theirs.value).replace("torch.", "bibun.")
 
 
 @needs_torch
@@ -126,3 +127,86 @@ def test_tensor_methods() -> None:
     x = bibun.tensor([-1.0, 0.25, 3.0])
     assert x.hardshrink(0.5).tolist() == [-1.0, 0.0, 3.0]
     assert x.prelu(bibun.tensor([0.5])).tolist() == [-0.5, 0.25, 3.0]
+
+
+# --- normalizations ---------------------------------------------------------------------------------
+@needs_torch
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.nn.functional.rms_norm(m.ones(2, 3), (2,)),
+        lambda m: m.nn.functional.rms_norm(m.ones(2, 3), (3,), m.ones(2)),
+        lambda m: m.nn.functional.group_norm(m.ones(2, 3, 4), 2),
+        lambda m: m.nn.functional.group_norm(m.ones(2, 4, 4), 2, m.ones(3)),
+        lambda m: m.nn.functional.group_norm(m.ones(2), 1),
+        lambda m: m.nn.functional.instance_norm(m.ones(2, 3, 1)),
+        lambda m: m.nn.functional.local_response_norm(m.ones(2, 3), 2),
+    ],
+)
+def test_norm_errors_match_pytorch(call: object) -> None:
+    _raises_like(call)
+
+
+@needs_torch
+def test_instance_norm_updates_running_stats_as_pytorch() -> None:
+    import torch
+
+    x = np.random.default_rng(0).normal(size=(3, 2, 5))
+    ours = [bibun.zeros(2, dtype=bibun.float64), bibun.ones(2, dtype=bibun.float64)]
+    theirs = [torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)]
+    a = F.instance_norm(bibun.tensor(x), *ours, momentum=0.3)
+    b = torch.nn.functional.instance_norm(torch.tensor(x), *theirs, momentum=0.3)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+    for o, t in zip(ours, theirs):
+        np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-12)
+        assert o._version == 1
+
+
+def test_rms_norm_default_eps_is_the_dtype_epsilon() -> None:
+    x = bibun.zeros(2, 3)  # 0 / sqrt(0 + eps) = 0: finite, so eps was added
+    assert F.rms_norm(x, (3,)).tolist() == [[0.0] * 3] * 2
+
+
+# --- gumbel_softmax ---------------------------------------------------------------------------------
+def test_gumbel_softmax_is_a_distribution_and_samples_the_softmax() -> None:
+    bibun.manual_seed(0)
+    logits = bibun.tensor([[1.0, 0.0, -1.0]], dtype=bibun.float64).expand(20000, 3)
+    y = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(y.sum(-1).numpy(), 1.0)
+    hard = F.gumbel_softmax(logits, hard=True)
+    counts = hard.numpy().sum(0) / 20000
+    expected = np.exp([1.0, 0.0, -1.0]) / np.exp([1.0, 0.0, -1.0]).sum()
+    np.testing.assert_allclose(counts, expected, atol=0.015)  # argmax of logits + Gumbel noise
+
+
+def test_gumbel_softmax_hard_is_one_hot_with_the_soft_gradient() -> None:
+    logits = bibun.tensor([[0.3, -1.2, 2.0, 0.1], [1.0, 1.5, -0.5, 0.0]], dtype=bibun.float64, requires_grad=True)
+    weights = bibun.tensor([1.0, -2.0, 0.5, 3.0], dtype=bibun.float64)
+    bibun.manual_seed(5)
+    hard = F.gumbel_softmax(logits, tau=0.7, hard=True)
+    assert type(hard.grad_fn).__name__ == "AddBackward0"
+    values = hard.detach().numpy()
+    assert set(np.unique(values)) <= {0.0, 1.0} and (values.sum(-1) == 1).all()
+    (g_hard,) = bibun.autograd.grad((hard * weights).sum(), logits)
+    bibun.manual_seed(5)
+    soft = F.gumbel_softmax(logits, tau=0.7)
+    assert type(soft.grad_fn).__name__ == "SoftmaxBackward0"
+    assert (np.argmax(soft.detach().numpy(), -1) == np.argmax(values, -1)).all()
+    (g_soft,) = bibun.autograd.grad((soft * weights).sum(), logits)
+    np.testing.assert_allclose(g_hard.numpy(), g_soft.numpy(), rtol=1e-12)
+
+
+def test_gumbel_softmax_gradient_given_the_draws() -> None:
+    # With the same draws, gumbel_softmax is softmax((logits + g) / tau): check its gradient
+    # against that expression's, with g recovered from the seed.
+    logits = bibun.tensor([0.5, -0.3, 1.1], dtype=bibun.float64, requires_grad=True)
+    bibun.manual_seed(9)
+    y = F.gumbel_softmax(logits, tau=2.0, dim=0)
+    bibun.manual_seed(9)
+    g = -np.log(bibun.default_generator._rng.exponential(size=3))
+    expected = F.softmax((logits + bibun.tensor(g)) / 2.0, 0)
+    np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    v = bibun.tensor([1.0, 2.0, -1.0], dtype=bibun.float64)
+    (a,) = bibun.autograd.grad((y * v).sum(), logits)
+    (b,) = bibun.autograd.grad((expected * v).sum(), logits)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)

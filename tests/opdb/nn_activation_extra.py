@@ -76,3 +76,90 @@ OPS = [
         covers=("Tensor.hardshrink",),
     ),
 ]
+
+# --- normalizations -------------------------------------------------------------------------------
+OPS += [
+    OpInfo(
+        "nn.functional.rms_norm",
+        lambda m, x, w: m.nn.functional.rms_norm(x, (3, 4), w, eps=1e-6),
+        [S(((2, 3, 4), (3, 4)))],
+        "MulBackward0",
+    ),
+    OpInfo(
+        "nn.functional.rms_norm_default_eps",
+        lambda m, x: m.nn.functional.rms_norm(x, [4]),
+        [S(((3, 4),)), S(((4,),), "1-d")],
+        "MulBackward0",
+        covers=("nn.functional.rms_norm",),
+    ),
+    OpInfo(
+        "nn.functional.group_norm",
+        lambda m, x, w, b: m.nn.functional.group_norm(x, 2, w, b, eps=1e-4),
+        [
+            S(((2, 4, 3), (4,), (4,))),
+            S(((3, 6, 2, 2), (6,), (6,)), "2-d spatial"),
+            S(((2, 6), (6,), (6,)), "no spatial"),
+        ],
+        "NativeGroupNormBackward0",
+    ),
+    OpInfo(
+        "nn.functional.group_norm_plain",
+        lambda m, x: m.nn.functional.group_norm(x, 3),
+        [S(((2, 6, 5),))],
+        "NativeGroupNormBackward0",
+    ),
+    OpInfo(
+        "nn.functional.group_norm_weight_only",
+        lambda m, x, w: m.nn.functional.group_norm(x, 1, w),
+        [S(((2, 3, 4), (3,)))],
+        "NativeGroupNormBackward0",
+    ),
+    # Composed over batch_norm, which has no forward-mode rule (docs/nn.md).
+    OpInfo(
+        "nn.functional.instance_norm",
+        lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b),
+        [S(((2, 3, 4), (3,), (3,))), S(((2, 2, 3, 2), (2,), (2,)), "2-d spatial")],
+        "ViewBackward0",
+        forward_mode=False,
+    ),
+    OpInfo(
+        "nn.functional.instance_norm_running_stats",
+        lambda m, x, mean, var: m.nn.functional.instance_norm(x, mean, var.abs() + 0.5, use_input_stats=False),
+        [S(((2, 3, 4), (3,), (3,)))],
+        "ViewBackward0",
+        nondiff_args=(1, 2),
+        forward_mode=False,
+    ),
+    OpInfo(
+        "nn.functional.local_response_norm",
+        lambda m, x: m.nn.functional.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=1.5),
+        [S(((2, 5, 3),)), S(((2, 4, 3, 2),), "4-d"), S(((1, 3, 2),), "window wider than channels")],
+        "DivBackward0",
+    ),
+    OpInfo(
+        "nn.functional.local_response_norm_even",
+        lambda m, x: m.nn.functional.local_response_norm(x, 2),
+        [S(((2, 3, 4),))],
+        "DivBackward0",
+        covers=("nn.functional.local_response_norm",),
+    ),
+]
+
+# gumbel_softmax draws noise, so its values cannot match PyTorch's; over a dim of size 1 the
+# result is 1 whatever the draw, which checks the recorded graph, the dtypes and the (zero)
+# gradient. The draws are tested in tests/test_nn_activation_extra.py.
+OPS += [
+    OpInfo(
+        "nn.functional.gumbel_softmax",
+        lambda m, a: m.nn.functional.gumbel_softmax(a, tau=0.5),
+        [S(((3, 1),))],
+        "SoftmaxBackward0",
+    ),
+    OpInfo(
+        "nn.functional.gumbel_softmax_hard",
+        lambda m, a: m.nn.functional.gumbel_softmax(a, hard=True, dim=0),
+        [S(((1, 4),))],
+        "AddBackward0",
+        covers=("nn.functional.gumbel_softmax",),
+    ),
+]

@@ -6,15 +6,16 @@ the recorded graph ends in the node PyTorch shows."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
+import bibun.ops as _ops
 from bibun import _creation, _dtype
 from bibun._tensor import Tensor, new_tensor
-from bibun.nn import _activation
+from bibun.nn import _activation, _layers
 from bibun.nn._activation import _ELU, _LEAKY_RELU, _SELU_ALPHA, _SELU_SCALE, _unary_op
-from bibun.ops import _xp, elementwise, shape
+from bibun.ops import _xp, elementwise, reduction, shape
 from bibun.ops._registry import INPUTS, OUTPUT, apply, defop
 from bibun.ops.inplace import write
 
@@ -321,6 +322,201 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     return write(input, lambda x: apply(_THRESHOLD_INPLACE, (x,), params))
 
 
+# --- normalizations --------------------------------------------------------------------------------
+def _normalized_dims(input: Tensor, normalized_shape: Any) -> tuple[tuple, tuple]:
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    in_shape = input._data.shape
+    k = len(normalized_shape)
+    if k == 0 or len(in_shape) < k or in_shape[len(in_shape) - k :] != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(in_shape)}"
+        )
+    return normalized_shape, tuple(range(len(in_shape) - k, len(in_shape)))
+
+
+def rms_norm(
+    input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
+    """``input * rsqrt(mean(input**2) + eps)`` over the last dims, times ``weight``: composed as
+    PyTorch composes it (MulBackward0). ``eps`` defaults to the dtype's machine epsilon."""
+    normalized_shape, dims = _normalized_dims(input, normalized_shape)
+    if weight is not None and weight._data.shape != normalized_shape:
+        raise RuntimeError(
+            f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+            f"{list(weight._data.shape)} and normalized_shape = {list(normalized_shape)}"
+        )
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    mean_square = reduction.mean(elementwise.pow(input, 2), dims, keepdim=True)
+    out = input * _ops.rsqrt(mean_square + eps)
+    return out if weight is None else out * weight
+
+
+def _grouped(x_shape: tuple, groups: int) -> tuple[tuple, tuple, tuple]:
+    # (N, C, *) seen as (N, G, C/G, *): the statistics are over dims 2.., the per-channel
+    # affine parameters line up with (G, C/G).
+    n, c = x_shape[0], x_shape[1]
+    gshape = (n, groups, c // groups) + tuple(x_shape[2:])
+    axes = tuple(range(2, len(gshape)))
+    param_shape = (1, groups, c // groups) + (1,) * (len(x_shape) - 2)
+    return gshape, axes, param_shape
+
+
+def _group_norm_primal(x: ndarray, w: Any, b: Any, groups: int, eps: float) -> ndarray:
+    gshape, axes, param_shape = _grouped(x.shape, groups)
+    return _layers._affine_primal(x.reshape(gshape), w, b, axes, eps, param_shape).reshape(x.shape)
+
+
+def _group_norm_rule(rule: Any, reshape_back: bool) -> Any:
+    def vjp(xp: Any, g: Any, x: Any, w: Any, b: Any, groups: int, eps: float) -> Any:
+        shape_ = tuple(x.shape)
+        gshape, axes, param_shape = _grouped(shape_, groups)
+        out = rule(xp, xp.reshape(g, gshape), xp.reshape(x, gshape), w, b, axes, eps, param_shape)
+        return xp.reshape(out, shape_) if reshape_back else out
+
+    return vjp
+
+
+def _group_norm_jvp(xp: Any, tangents: tuple, x: Any, w: Any, b: Any, groups: int, eps: float) -> Any:
+    # x̂ = (x - mean) * rstd has tangent rstd * (t - mean(t)) - x̂ * mean(x̂ * rstd * (t - mean(t)));
+    # the affine part adds x̂ * t_w and t_b.
+    tx, tw, tb = tangents
+    shape_ = tuple(x.shape)
+    gshape, axes, param_shape = _grouped(shape_, groups)
+    count = int(np.prod([gshape[a] for a in axes]))
+    centered, rstd = _layers._moments(xp, xp.reshape(x, gshape), axes, count, eps)
+    x_hat = centered * rstd
+    out = 0.0
+    if tx is not None:
+        t = xp.reshape(tx, gshape)
+        t_hat = (t - xp.sum(t, axes, True) / count) * rstd
+        t_hat = t_hat - x_hat * (xp.sum(x_hat * t_hat, axes, True) / count)
+        out = t_hat * xp.reshape(w, param_shape) if w is not None else t_hat
+    if tw is not None:
+        out = out + x_hat * xp.reshape(tw, param_shape)
+    if tb is not None:
+        out = out + xp.reshape(tb, param_shape)
+    # Only the bias may have a tangent: its term still has the parameter's shape.
+    return xp.reshape(xp.broadcast_to(out, gshape), shape_)
+
+
+_GROUP_NORM = defop(
+    "nn.group_norm",
+    "NativeGroupNormBackward0",
+    _group_norm_primal,
+    (
+        _group_norm_rule(_layers._norm_input_vjp, True),
+        _group_norm_rule(_layers._norm_weight_vjp, False),
+        _group_norm_rule(_layers._norm_bias_vjp, False),
+    ),
+    save=INPUTS,
+    jvp=_group_norm_jvp,
+)
+
+
+def group_norm(
+    input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+) -> Tensor:
+    """Normalizes each group of ``C / num_groups`` channels (with the spatial dims) of each
+    sample, then applies the per-channel ``weight`` and ``bias``: one NativeGroupNormBackward0."""
+    data = input._data
+    if data.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {data.ndim}")
+    channels = data.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(data.shape)} and num_groups={num_groups}"
+        )
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p._data.ndim != 1 or p._data.shape[0] != channels):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
+                f"{name} of shape {list(p._data.shape)} and input of shape {list(data.shape)}"
+            )
+    _check_float(input, "native_group_norm")
+    return apply(_GROUP_NORM, (input, weight, bias), {"groups": num_groups, "eps": eps}, dtype=data.dtype)
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """batch_norm over (1, N * C, *), each sample's channel a channel of its own, viewed back, as
+    PyTorch composes it (ViewBackward0). Running statistics are updated with the mean over
+    the batch of each sample's update."""
+    data = input._data
+    if use_input_stats:
+        spatial = int(np.prod(data.shape[2:])) if data.ndim > 2 else 0
+        if data.ndim < 2 or spatial <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.size()}")
+    n, c = data.shape[0], data.shape[1]
+    folded = shape.reshape(input, (1, n * c) + tuple(data.shape[2:]))
+
+    def repeated(p: Tensor | None) -> Tensor | None:
+        return None if p is None else shape.reshape(shape.expand(p, (n, c)), (n * c,))
+
+    means = None if running_mean is None else new_tensor(np.tile(running_mean._data, n))
+    variances = None if running_var is None else new_tensor(np.tile(running_var._data, n))
+    out = _layers.batch_norm(folded, means, variances, repeated(weight), repeated(bias), use_input_stats, momentum, eps)
+    if use_input_stats:
+        for running, folded_stat in ((running_mean, means), (running_var, variances)):
+            if running is not None:
+                running._data[...] = folded_stat._data.reshape(n, c).mean(axis=0)
+                running._bump_version()
+    return shape.reshape(out, data.shape)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """``input / (k + alpha * mean of input**2 over a window of size channels) ** beta``, the
+    window zero-padded at the edges; composed as PyTorch composes it (DivBackward0)."""
+    data = input._data
+    if data.ndim < 3:
+        raise ValueError(
+            f"Expected 3D or higher dimensionality                          input (got {data.ndim} dimensions)"
+        )
+    if data.size == 0:
+        return input.clone()
+    from bibun.nn.functional import pad
+
+    square = input * input
+    before, after = size // 2, (size - 1) // 2
+    padded = pad(square, (0, 0) * (data.ndim - 2) + (before, after))
+    channels = data.shape[1]
+    # The window sum as a sum of shifted slices along the channel dim (an average pool of
+    # height ``size`` and stride 1 in PyTorch).
+    window = _ops.narrow(padded, 1, 0, channels)
+    for offset in range(1, size):
+        window = window + _ops.narrow(padded, 1, offset, channels)
+    div = elementwise.pow(window * (alpha / size) + k, beta)
+    return input / div
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """softmax((logits + g) / tau) with g ~ Gumbel(0, 1) drawn from bibun's generator; ``hard``
+    returns the one-hot of the argmax with the soft sample's gradient (y_hard - y_soft.detach() +
+    y_soft, AddBackward0), as PyTorch."""
+    data = logits._data
+    exponential = _creation.default_generator._rng.exponential(size=data.shape).astype(data.dtype)
+    gumbels = new_tensor(-np.log(exponential))
+    y_soft = _activation.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    soft = y_soft._data
+    axis = shape.normalize_dim(dim, soft.ndim)
+    index = np.expand_dims(np.argmax(soft, axis=axis), axis)
+    one_hot = np.zeros_like(soft)
+    np.put_along_axis(one_hot, index, 1.0, axis=axis)
+    return new_tensor(one_hot) - y_soft.detach() + y_soft
+
+
 __all__ = [
     "glu",
     "hardshrink",
@@ -337,6 +533,11 @@ __all__ = [
     "selu_",
     "celu_",
     "threshold_",
+    "rms_norm",
+    "group_norm",
+    "instance_norm",
+    "local_response_norm",
+    "gumbel_softmax",
 ]
 
 # PyTorch's Tensor methods among these names (x.prelu(w), x.hardshrink()); the functions take
