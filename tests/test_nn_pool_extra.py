@@ -39,6 +39,12 @@ ERRORS = {
     "adaptive_max_pool1d_dims": lambda m: m.nn.functional.adaptive_max_pool1d(m.ones(5), 2),
     "avg_pool1d_dims": lambda m: m.nn.functional.avg_pool1d(m.ones(2, 3, 4, 5), 2),
     "max_pool1d_dims": lambda m: m.nn.functional.max_pool1d(m.ones(2, 3, 4, 5), 2),
+    "fold_blocks": lambda m: m.nn.functional.fold(m.ones(2, 12, 7), (3, 4), 2),
+    "fold_kernel_product": lambda m: m.nn.functional.fold(m.ones(2, 13, 6), (3, 4), 2),
+    "interpolate_linear_dims": lambda m: m.nn.functional.interpolate(m.ones(1, 1, 2, 2), size=3, mode="linear"),
+    "interpolate_nearest_align": lambda m: m.nn.functional.interpolate(m.ones(1, 1, 2), size=3, align_corners=True),
+    "interpolate_no_size": lambda m: m.nn.functional.interpolate(m.ones(1, 1, 2)),
+    "interpolate_both": lambda m: m.nn.functional.interpolate(m.ones(1, 1, 2), size=3, scale_factor=2),
 }
 
 

@@ -137,3 +137,62 @@ OPS += [
         "SqueezeBackward1",
     ),
 ]
+
+# --- unfold, fold, interpolate ----------------------------------------------------------------
+OPS += [
+    OpInfo(
+        "nn.functional.unfold",
+        lambda m, x: m.nn.functional.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+        [S(((2, 3, 5, 6),)), S(((2, 4, 5),), "unbatched")],
+        "Im2ColBackward0",
+    ),
+    OpInfo(
+        "nn.functional.fold",
+        lambda m, x: m.nn.functional.fold(x, (5, 6), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+        [S(((2, 12, 12),)), S(((6, 12),), "unbatched")],
+        "Col2ImBackward0",
+    ),
+    OpInfo(
+        "nn.functional.interpolate_nearest2d",
+        lambda m, x: m.nn.functional.interpolate(x, scale_factor=2),
+        [S(((2, 3, 3, 2),))],
+        "UpsampleNearest2DBackward0",
+        covers=("nn.functional.interpolate",),
+    ),
+    OpInfo(
+        "nn.functional.interpolate_nearest2d_size",
+        lambda m, x: m.nn.functional.interpolate(x, size=(5, 3)),
+        [S(((1, 2, 3, 7),))],
+        "UpsampleNearest2DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.interpolate_nearest1d",
+        lambda m, x: m.nn.functional.interpolate(x, size=7),
+        [S(((2, 3, 4),))],
+        "UpsampleNearest1DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.interpolate_linear",
+        lambda m, x: m.nn.functional.interpolate(x, size=7, mode="linear"),
+        [S(((2, 3, 4),)), S(((1, 2, 9),), "down")],
+        "UpsampleLinear1DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.interpolate_linear_align",
+        lambda m, x: m.nn.functional.interpolate(x, scale_factor=1.5, mode="linear", align_corners=True),
+        [S(((2, 3, 4),))],
+        "UpsampleLinear1DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.interpolate_bilinear",
+        lambda m, x: m.nn.functional.interpolate(x, scale_factor=(2, 0.5), mode="bilinear"),
+        [S(((2, 2, 3, 6),))],
+        "UpsampleBilinear2DBackward0",
+    ),
+    OpInfo(
+        "nn.functional.interpolate_bilinear_align",
+        lambda m, x: m.nn.functional.interpolate(x, size=(5, 2), mode="bilinear", align_corners=True),
+        [S(((1, 2, 3, 4),))],
+        "UpsampleBilinear2DBackward0",
+    ),
+]

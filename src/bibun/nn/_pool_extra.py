@@ -9,13 +9,14 @@ between an unsqueeze and a squeeze, as PyTorch records them (SqueezeBackward1)."
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from bibun._tensor import Tensor, new_tensor
 from bibun.nn._attention import scaled_dot_product_attention
-from bibun.nn._conv import _pair, avg_pool2d, max_pool2d
+from bibun.nn._conv import _pad4, _pair, _windows, avg_pool2d, max_pool2d
 from bibun.ops import reduction, shape
 from bibun.ops._registry import apply, defop
 from bibun.ops.linalg import _register_vocabulary
@@ -284,6 +285,191 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
     return shape.squeeze(out, -2)
 
 
+# --- unfold (im2col), fold (col2im) -----------------------------------------------------------
+def _im2col(x: ndarray, kernel: tuple, dilation: tuple, pads: tuple, stride: tuple, out_hw: tuple) -> ndarray:
+    unbatched = x.ndim == 3
+    x4 = x[None] if unbatched else x
+    padded = _pad4(x4, (pads[0], pads[0], pads[1], pads[1]))
+    cols = _windows(padded, kernel, stride, dilation, out_hw).transpose(0, 1, 4, 5, 2, 3)
+    n, c = x4.shape[:2]
+    out = np.ascontiguousarray(cols).reshape(n, c * kernel[0] * kernel[1], out_hw[0] * out_hw[1])
+    return out[0] if unbatched else out
+
+
+def _col2im(
+    g: ndarray, kernel: tuple, dilation: tuple, pads: tuple, stride: tuple, out_hw: tuple, in_hw: tuple
+) -> ndarray:
+    """Each column added back over its window (the adjoint of _im2col)."""
+    unbatched = g.ndim == 2
+    g3 = g[None] if unbatched else g
+    n = g3.shape[0]
+    kh, kw = kernel
+    c = g3.shape[1] // (kh * kw)
+    cols = g3.reshape(n, c, kh, kw, out_hw[0], out_hw[1])
+    hp, wp = in_hw[0] + 2 * pads[0], in_hw[1] + 2 * pads[1]
+    out = np.zeros((n, c, hp, wp), dtype=g.dtype)
+    ho, wo = out_hw
+    for i in range(kh):
+        r0 = i * dilation[0]
+        for j in range(kw):
+            c0 = j * dilation[1]
+            out[
+                :, :, r0 : r0 + stride[0] * (ho - 1) + 1 : stride[0], c0 : c0 + stride[1] * (wo - 1) + 1 : stride[1]
+            ] += cols[:, :, i, j]
+    out = out[:, :, pads[0] : hp - pads[0], pads[1] : wp - pads[1]]
+    return np.ascontiguousarray(out[0] if unbatched else out)
+
+
+_IM2COL = defop(
+    "nn.im2col",
+    "Im2ColBackward0",
+    lambda x, in_hw, **geo: _im2col(x, **geo),
+    (lambda xp, g, **geo: xp.col2im(g, geo),),
+    jvp="linear",
+)
+_COL2IM = defop(
+    "nn.col2im",
+    "Col2ImBackward0",
+    lambda g, **geo: _col2im(g, **geo),
+    (lambda xp, g, **geo: xp.im2col(g, geo),),
+    jvp="linear",
+)
+_register_vocabulary(
+    im2col=(
+        lambda x, geo: _im2col(x, **{k: v for k, v in geo.items() if k != "in_hw"}),
+        lambda x, geo: apply(_IM2COL, (x,), geo),
+    ),
+    col2im=(lambda g, geo: _col2im(g, **geo), lambda g, geo: apply(_COL2IM, (g,), geo)),
+)
+
+
+def _block_geometry(in_hw: tuple, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> dict:
+    kernel = _pair(kernel_size, 2, "kernel_size")
+    dil, pad, st = _pair(dilation, 2, "dilation"), _pair(padding, 2, "padding"), _pair(stride, 2, "stride")
+    out_hw = tuple((in_hw[i] + 2 * pad[i] - dil[i] * (kernel[i] - 1) - 1) // st[i] + 1 for i in range(2))
+    if any(o < 1 for o in out_hw):
+        raise RuntimeError(
+            f"Given input with spatial size ({in_hw[0]}, {in_hw[1]}), kernel_size=({kernel[0]}, {kernel[1]}), "
+            f"dilation=({dil[0]}, {dil[1]}), padding=({pad[0]}, {pad[1]}), calculated shape of the array of sliding "
+            f"blocks as ({out_hw[0]}, {out_hw[1]}), but its components must be at least one."
+        )
+    return {"kernel": kernel, "dilation": dil, "pads": pad, "stride": st, "out_hw": out_hw, "in_hw": tuple(in_hw)}
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Every sliding block as a column: (N, C, H, W) -> (N, C·kh·kw, L)."""
+    x = input._data
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
+    return apply(_IM2COL, (input,), _block_geometry(x.shape[-2:], kernel_size, dilation, padding, stride))
+
+
+def fold(
+    input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Tensor:
+    """Sums columns back into an image: (N, C·kh·kw, L) -> (N, C, H, W), the adjoint of unfold."""
+    x = input._data
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions "
+            f"for input, but got: {list(x.shape)}"
+        )
+    in_hw = _pair(output_size, 2, "output_size")
+    geo = _block_geometry(in_hw, kernel_size, dilation, padding, stride)
+    kernel, out_hw = geo["kernel"], geo["out_hw"]
+    if x.shape[-2] % (kernel[0] * kernel[1]):
+        raise RuntimeError(
+            f"Expected size of input's dimension {x.ndim - 2} to be divisible by the product of kernel_size, but got "
+            f"input.size({x.ndim - 2})={x.shape[-2]} and kernel_size=({kernel[0]}, {kernel[1]})."
+        )
+    if x.shape[-1] != out_hw[0] * out_hw[1]:
+        d, p, st = geo["dilation"], geo["pads"], geo["stride"]
+        raise RuntimeError(
+            f"Given output_size=({in_hw[0]}, {in_hw[1]}), kernel_size=({kernel[0]}, {kernel[1]}), dilation=({d[0]}, "
+            f"{d[1]}), padding=({p[0]}, {p[1]}), stride=({st[0]}, {st[1]}), expected size of input's dimension "
+            f"{x.ndim - 1} to match the calculated number of sliding blocks {out_hw[0]} * {out_hw[1]} = "
+            f"{out_hw[0] * out_hw[1]}, but got input.size({x.ndim - 1})={x.shape[-1]}."
+        )
+    return apply(_COL2IM, (input,), geo)
+
+
+# --- interpolate: nearest, linear, bilinear ---------------------------------------------------
+def _nearest_matrix(size: int, out: int, scale: float) -> ndarray:
+    # PyTorch computes the source index in float32: floor(dst * scale), clamped
+    src = np.minimum(np.floor(np.arange(out, dtype=np.float32) * np.float32(scale)).astype(np.int64), size - 1)
+    mat = np.zeros((out, size))
+    mat[np.arange(out), src] = 1.0
+    return mat
+
+
+def _linear_matrix(size: int, out: int, scale: float | None, align_corners: bool) -> ndarray:
+    dst = np.arange(out, dtype=np.float64)
+    if align_corners:
+        src = dst * ((size - 1) / (out - 1) if out > 1 else 0.0)
+    else:
+        ratio = 1.0 / scale if scale is not None else size / out
+        src = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), size - 1)
+    i1 = np.minimum(i0 + 1, size - 1)
+    frac = src - i0
+    mat = np.zeros((out, size))
+    np.add.at(mat, (np.arange(out), i0), 1.0 - frac)
+    np.add.at(mat, (np.arange(out), i1), frac)
+    return mat
+
+
+def interpolate(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resizes the trailing 1 or 2 dims; modes 'nearest', 'linear' (3-D) and 'bilinear' (4-D)."""
+    x = input._data
+    dims = x.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
+        )
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    wanted = {"linear": 1, "bilinear": 2}.get(mode)
+    if mode not in ("nearest", "linear", "bilinear") or dims not in (1, 2):
+        raise NotImplementedError(
+            f"Input Error: Only 3D and 4D input Tensors supported (got {x.ndim}D) for the modes: nearest | linear | "
+            f"bilinear (got {mode})"
+        )
+    if wanted is not None and wanted != dims:
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {wanted + 2}D input")
+    spatial = x.shape[2:]
+    if size is not None:
+        out = _pair(size, dims, "size")
+        scales: tuple = (None,) * dims
+    else:
+        factors = (scale_factor,) * dims if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        if len(factors) != dims:
+            raise ValueError(
+                f"Input and scale_factor must have the same number of spatial dimensions, but got input with "
+                f"spatial dimensions of {list(spatial)} and scale_factor of shape {list(factors)}."
+            )
+        out = tuple(int(math.floor(float(s) * float(f))) for s, f in zip(spatial, factors))
+        scales = (None,) * dims if recompute_scale_factor else tuple(float(f) for f in factors)
+    if mode == "nearest":
+        mats = tuple(
+            _nearest_matrix(n, o, 1.0 / sc if sc is not None else n / o) for n, o, sc in zip(spatial, out, scales)
+        )
+        grad_fn = f"UpsampleNearest{dims}DBackward0"
+    else:
+        mats = tuple(_linear_matrix(n, o, sc, bool(align_corners)) for n, o, sc in zip(spatial, out, scales))
+        grad_fn = "UpsampleLinear1DBackward0" if dims == 1 else "UpsampleBilinear2DBackward0"
+    return apply(_separable_op(grad_fn), (input,), {"mats": mats})
+
+
 __all__: list[str] = ["scaled_dot_product_attention", "pixel_shuffle", "pixel_unshuffle"]
 __all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "max_pool1d"]
-__all__ += ["adaptive_max_pool1d", "adaptive_max_pool2d"]
+__all__ += ["adaptive_max_pool1d", "adaptive_max_pool2d", "unfold", "fold", "interpolate"]
