@@ -147,3 +147,65 @@ def test_poisson_nll_full_masks_small_targets_and_legacy_flags() -> None:
         ours = F.poisson_nll_loss(x, t, size_average=False)
     with pytest.warns(UserWarning):
         np.testing.assert_allclose(ours.numpy(), TF.poisson_nll_loss(xt, tt, size_average=False).numpy())
+
+
+LABELS = np.array([[0, 2, -1, 1], [3, 3, -1, 0], [-1, 0, 0, 0]])
+CLASSES = np.array([0, 2, 3])
+MARGIN_ERRORS = [
+    ("triplet_margin_loss", (X34, Y34, X34[0]), {}),
+    ("triplet_margin_loss", (X34, Y34, X34), {"margin": 0.0}),
+    ("triplet_margin_with_distance_loss", (X34, Y34, X34[0]), {}),
+    ("triplet_margin_with_distance_loss", (X34, Y34, X34), {"reduction": "x"}),
+    ("triplet_margin_with_distance_loss", (X34, Y34, X34), {"margin": -1.0}),
+    ("multilabel_soft_margin_loss", (X34, Y34), {"reduction": "x"}),
+    ("multi_margin_loss", (X34, CLASSES[:2]), {}),
+    ("multi_margin_loss", (X34, CLASSES[None]), {}),
+    ("multi_margin_loss", (X34[0], CLASSES[:2]), {}),
+    ("multi_margin_loss", (X34, np.array([0, 1, 4])), {}),
+    ("multi_margin_loss", (X34, np.array([0, -1, 1])), {}),
+    ("multi_margin_loss", (X34, CLASSES), {"p": 3}),
+    ("multi_margin_loss", (X34, CLASSES), {"reduction": "x"}),
+    ("multi_margin_loss", (X34, CLASSES.astype(float)), {}),
+    ("multi_margin_loss", (RNG.standard_normal((2, 3, 4)), CLASSES[:2]), {}),
+    ("multilabel_margin_loss", (X34, LABELS[:2]), {}),
+    ("multilabel_margin_loss", (X34, LABELS + 2), {}),
+    ("multilabel_margin_loss", (X34, LABELS.astype(float)), {}),
+    ("multilabel_margin_loss", (X34, LABELS), {"reduction": "x"}),
+    ("multilabel_margin_loss", (RNG.standard_normal((2, 3, 4)), np.zeros((2, 3, 4), np.int64)), {}),
+]
+
+
+@pytest.mark.parametrize("name,arrays,kwargs", MARGIN_ERRORS, ids=[e[0] for e in MARGIN_ERRORS])
+def test_margin_losses_bad_input_raises_as_pytorch(name: str, arrays: tuple, kwargs: dict) -> None:
+    _same_error(name, arrays, **kwargs)
+
+
+def test_multi_margin_weight_errors_and_shapes() -> None:
+    x = bibun.tensor(X34, requires_grad=True)
+    t = bibun.tensor(CLASSES)
+    with pytest.raises(ValueError, match="weight must be one-dimensional"):
+        F.multi_margin_loss(x, t, weight=bibun.ones(2, 2))
+    with pytest.raises(RuntimeError, match=r"inconsistent weight size, expected 4 but got \[3\]"):
+        F.multi_margin_loss(x, t, weight=bibun.ones(3))
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):
+        F.multi_margin_loss(x, t, weight=bibun.ones(4, requires_grad=True))
+    # a 0-d input is one sample of one class: no other class, no loss
+    for reduction in ("none", "mean"):
+        ours = F.multi_margin_loss(bibun.tensor(1.5), bibun.tensor(0), reduction=reduction)
+        theirs = TF.multi_margin_loss(torch.tensor(1.5), torch.tensor(0), reduction=reduction)
+        assert ours.shape == theirs.shape and float(ours) == float(theirs)
+        ours = F.multilabel_margin_loss(bibun.tensor(X34[0]), bibun.tensor(LABELS[0]), reduction=reduction)
+        theirs = TF.multilabel_margin_loss(torch.tensor(X34[0]), torch.tensor(LABELS[0]), reduction=reduction)
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize(
+    "name,arrays", [("multi_margin_loss", (X34, CLASSES)), ("multilabel_margin_loss", (X34, LABELS))]
+)
+def test_margin_losses_legacy_flags(name: str, arrays: tuple) -> None:
+    ours, theirs = _both(*arrays)
+    with pytest.warns(UserWarning, match="please use reduction='none' instead"):
+        value = getattr(F, name)(*ours, reduce=False)
+    with pytest.warns(UserWarning):
+        np.testing.assert_allclose(value.numpy(), getattr(TF, name)(*theirs, reduce=False).numpy(), rtol=1e-12)

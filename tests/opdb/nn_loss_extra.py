@@ -135,3 +135,71 @@ OPS += _reductions(
     "AddBackward0",
     sampler=_positive,
 )
+
+OPS += _reductions(
+    "triplet_margin_loss",
+    lambda m, r, a, p, n: m.nn.functional.triplet_margin_loss(a, p, n, margin=1.5, reduction=r),
+    [S(((3, 4), (3, 4), (3, 4))), S(((4,), (4,), (4,)), "unbatched")],
+    "ClampMinBackward0",
+)
+OPS += _reductions(
+    "triplet_margin_loss_swap_p1",
+    lambda m, r, a, p, n: m.nn.functional.triplet_margin_loss(a, p, n, margin=2.0, p=1, swap=True, reduction=r),
+    [S(((3, 4), (3, 4), (3, 4)))],
+    "ClampMinBackward0",
+)
+OPS += _reductions(
+    "triplet_margin_with_distance_loss",
+    lambda m, r, a, p, n: m.nn.functional.triplet_margin_with_distance_loss(a, p, n, margin=1.5, reduction=r),
+    [S(((3, 4), (3, 4), (3, 4)))],
+    "ClampMinBackward0",
+)
+OPS += _reductions(
+    "triplet_margin_with_distance_loss_cosine_swap",
+    lambda m, r, a, p, n: m.nn.functional.triplet_margin_with_distance_loss(
+        a, p, n, distance_function=lambda u, v: 1 - m.nn.functional.cosine_similarity(u, v), swap=True, reduction=r
+    ),
+    [S(((3, 4), (3, 4), (3, 4)))],
+    "ClampMinBackward0",
+)
+OPS += _reductions(
+    "multilabel_soft_margin_loss",
+    lambda m, r, x, t: m.nn.functional.multilabel_soft_margin_loss(x, t, reduction=r),
+    [S(((3, 4), (_SIGNS_34 > 0).astype(float))), S(((4,), (_SIGNS_34[0] > 0).astype(float)), "unbatched")],
+    "DivBackward0",
+    nondiff_args=(1,),
+)
+OPS += _reductions(
+    "multilabel_soft_margin_loss_weighted",
+    lambda m, r, x, t, w: m.nn.functional.multilabel_soft_margin_loss(x, t, w, reduction=r),
+    [S(((3, 4), (3, 4), (4,)))],
+    "DivBackward0",
+    nondiff_args=(2,),
+    sampler=_positive,
+)
+_CLASSES = np.array([0, 2, 3])
+OPS += _reductions(
+    "multi_margin_loss",
+    lambda m, r, x, t: m.nn.functional.multi_margin_loss(x, t, reduction=r),
+    [S(((3, 4), _CLASSES)), S(((4,), np.array([1])), "unbatched"), S(((4,), np.array(2)), "0-d target")],
+    "MultiMarginLossBackward0",
+    reduced_grad_fn="MultiMarginLossBackward0",
+    nondiff_args=(1,),
+)
+OPS += _reductions(
+    "multi_margin_loss_p2_weighted",
+    lambda m, r, x, t, w: m.nn.functional.multi_margin_loss(x, t, p=2, margin=0.7, weight=w, reduction=r),
+    [S(((3, 4), _CLASSES, (4,)))],
+    "MultiMarginLossBackward0",
+    reduced_grad_fn="MultiMarginLossBackward0",
+    nondiff_args=(1, 2),
+)
+_LABELS = np.array([[0, 2, -1, 1], [3, 3, -1, 0], [-1, 0, 0, 0]])
+OPS += _reductions(
+    "multilabel_margin_loss",
+    lambda m, r, x, t: m.nn.functional.multilabel_margin_loss(x, t, reduction=r),
+    [S(((3, 4), _LABELS)), S(((4,), np.array([2, 0, -1, 3])), "unbatched")],
+    "MultilabelMarginLossBackward0",
+    reduced_grad_fn="MultilabelMarginLossBackward0",
+    nondiff_args=(1,),
+)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from bibun import _creation, _dtype
 from bibun._tensor import Tensor
 from bibun.autograd import grad_mode
+from bibun.nn._activation import logsigmoid
 from bibun.nn._loss import _check_reduction, _expand_cotangent, _reduce_primal, _reduced_jvp, _size
 from bibun.ops import comparison, elementwise, shape, statistics
 from bibun.ops import reduction as _red
@@ -280,6 +281,291 @@ def poisson_nll_loss(
     return _apply_reduction(loss, reduction)
 
 
+# --- triplet losses ----------------------------------------------------------------------------
+def _same_ndim(anchor: Tensor, positive: Tensor, negative: Tensor) -> None:
+    a, p, n = anchor._data.ndim, positive._data.ndim, negative._data.ndim
+    if not a == p == n:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {a}D, positive {p}D, and negative {n}D inputs"
+        )
+
+
+def _check_margin(margin: float) -> None:
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) with d = pairwise_distance; ``swap`` takes
+    min(d(a, n), d(p, n)) for the negative distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _check_margin(margin)
+    _same_ndim(anchor, positive, negative)
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = elementwise.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
+    return _apply_reduction(comparison.clamp_min(dist_pos + margin - dist_neg, 0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """triplet_margin_loss with any distance (pairwise_distance by default)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _check_margin(margin)
+    _same_ndim(anchor, positive, negative)
+    if distance_function is None:
+        distance_function = pairwise_distance
+    dist_pos = distance_function(anchor, positive)
+    dist_neg = distance_function(anchor, negative)
+    if swap:
+        dist_neg = elementwise.minimum(dist_neg, distance_function(positive, negative))
+    loss = comparison.clamp_min(margin + dist_pos - dist_neg, 0)
+    return _apply_reduction(loss, reduction)
+
+
+# --- multi-class and multi-label margins -------------------------------------------------------
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """-(target log sigmoid(x) + (1 - target) log sigmoid(-x)), averaged over the classes."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input._data.ndim - 1
+    loss = _red.sum(loss, class_dim) / input._data.shape[class_dim]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")  # checked last, as in PyTorch
+    return _apply_reduction(loss, reduction)
+
+
+def _not_differentiable(name: str, argument: str, t: Any) -> None:
+    if isinstance(t, Tensor) and t.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError(
+            f"The function '{name}' is not differentiable with respect to argument '{argument}'. "
+            "This input cannot have requires_grad True."
+        )
+
+
+def _frames(input: Tensor) -> tuple:
+    """(samples, classes) of a vector or matrix input, as ATen's margin criteria read it."""
+    x = input._data
+    if not ((x.ndim == 2 and x.shape[1] != 0) or (x.ndim <= 1 and x.size != 0)):
+        raise RuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: {list(x.shape)}"
+        )
+    if x.ndim == 2:
+        return x.shape
+    return 1, (x.shape[0] if x.ndim else 1)
+
+
+def _check_long(target: Tensor) -> None:
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_dtype.scalar_type_name(target._data.dtype)}")
+
+
+def _per_sample_cotangent(xp: Any, g: Any, reduction: str, n: int) -> Any:
+    if reduction == "none":
+        return xp.reshape(g, (n, 1))
+    g = xp.broadcast_to(xp.reshape(g, (1, 1)), (n, 1))
+    return g / n if reduction == "mean" else g
+
+
+def _reduce_samples(xp: Any, per: Any, reduction: str, out_shape: tuple) -> Any:
+    if reduction == "none":
+        return xp.reshape(per, out_shape)
+    total = xp.sum(per)
+    return total / per.shape[0] if reduction == "mean" else total
+
+
+def _mm_local(xp: Any, gs: Any, x: Any, target: ndarray, scale: ndarray, p: int, margin: float) -> Any:
+    """Gradient of each sample's loss (times its cotangent ``gs``, shape (N, 1)) wrt x (N, C):
+    every other class i with z_i = margin - x_y + x_i > 0 gets scale_i * d(z^p)/dz, the target
+    class minus their sum. ``scale`` holds w_y / C off the target class and 0 on it."""
+    n, c = scale.shape
+    x2 = xp.reshape(x, (n, c))
+    z = margin - xp.reshape(xp.getitem(x2, (np.arange(n), target)), (n, 1)) + x2
+    slope = xp.where(z > 0, z * 2 if p == 2 else z * 0 + 1, 0.0)
+    h = slope * scale * gs
+    return h - xp.sum(h, 1, True) * (scale == 0)
+
+
+def _mm_primal(
+    x: ndarray, target: ndarray, scale: ndarray, p: int, margin: float, reduction: str, out_shape: tuple
+) -> ndarray:
+    n, c = scale.shape
+    x2 = x.reshape(n, c)
+    z = margin - x2[np.arange(n), target][:, None] + x2
+    per = (np.maximum(z, 0) ** p * scale).sum(1)
+    return _reduce_samples(np, per, reduction, out_shape).astype(x.dtype, copy=False)
+
+
+def _mm_vjp(
+    xp: Any, g: Any, x: Any, target: ndarray, scale: ndarray, p: int, margin: float, reduction: str, out_shape: tuple
+) -> Any:
+    gs = _per_sample_cotangent(xp, g, reduction, scale.shape[0])
+    return xp.reshape(_mm_local(xp, gs, x, target, scale, p, margin), x.shape)
+
+
+def _mm_jvp(xp: Any, tangents: tuple, x: Any, target: ndarray, scale: ndarray, p: int, margin: float, **kw: Any) -> Any:
+    (t,) = tangents
+    if t is None:
+        return None
+    slope = _mm_local(xp, np.ones((scale.shape[0], 1), scale.dtype), x, target, scale, p, margin)
+    per = xp.sum(slope * xp.reshape(t, scale.shape), 1)
+    return _reduce_samples(xp, per, kw["reduction"], kw["out_shape"])
+
+
+_MULTI_MARGIN = defop(
+    "nn.multi_margin_loss", "MultiMarginLossBackward0", _mm_primal, (_mm_vjp,), save=INPUTS, jvp=_mm_jvp
+)
+
+
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """sum over classes i != y of w_y max(0, margin - x_y + x_i)^p / C, per sample."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight._data.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    _not_differentiable("multi_margin_loss", "weight", weight)
+    _not_differentiable("multi_margin_loss", "target", target)
+    n, c = _frames(input)
+    t = target._data
+    if not (t.ndim <= 1 and t.size == n):
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of input samples "
+            f"(batch size). Expected target size [{n}], but got {list(t.shape)}. "
+            f"Input has shape {list(input._data.shape)}."
+        )
+    if weight is not None and weight._data.size != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got {list(weight._data.shape)}")
+    _check_long(target)
+    t = t.reshape(n)
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise RuntimeError("target out of range")
+    dtype = input._data.dtype
+    w_y = np.ones(n, dtype) if weight is None else weight._data.astype(dtype)[t]
+    scale = np.repeat((w_y / c)[:, None], c, 1)
+    scale[np.arange(n), t] = 0
+    out_shape = (n,) if t.ndim and target._data.ndim else ()
+    params = {"target": t, "scale": scale, "p": p, "margin": float(margin), "reduction": reduction}
+    return apply(_MULTI_MARGIN, (input,), {**params, "out_shape": out_shape})
+
+
+def _mlm_pairs(x: Any, xp: Any, n: int, c: int) -> Any:
+    """z[n, j, i] = 1 - x[n, j] + x[n, i]: the margin of class i against target class j."""
+    x2 = xp.reshape(x, (n, c))
+    return 1 - xp.reshape(x2, (n, c, 1)) + xp.reshape(x2, (n, 1, c))
+
+
+def _mlm_primal(x: ndarray, pairs: ndarray, reduction: str, out_shape: tuple) -> ndarray:
+    n, c, _ = pairs.shape
+    per = (np.maximum(_mlm_pairs(x, np, n, c), 0) * pairs).sum((1, 2))
+    return _reduce_samples(np, per, reduction, out_shape).astype(x.dtype, copy=False)
+
+
+def _mlm_local(xp: Any, gs: Any, x: Any, pairs: ndarray) -> Any:
+    """Gradient of each sample's loss (times its cotangent ``gs``, shape (N, 1, 1)) wrt x (N, C)."""
+    n, c, _ = pairs.shape
+    z = _mlm_pairs(x, xp, n, c)
+    h = xp.where(z > 0, z * 0 + 1, 0.0) * pairs * gs
+    return xp.sum(h, 1) - xp.sum(h, 2)
+
+
+def _mlm_vjp(xp: Any, g: Any, x: Any, pairs: ndarray, reduction: str, out_shape: tuple) -> Any:
+    n = pairs.shape[0]
+    gs = xp.reshape(_per_sample_cotangent(xp, g, reduction, n), (n, 1, 1))
+    return xp.reshape(_mlm_local(xp, gs, x, pairs), x.shape)
+
+
+def _mlm_jvp(xp: Any, tangents: tuple, x: Any, pairs: ndarray, reduction: str, out_shape: tuple) -> Any:
+    (t,) = tangents
+    if t is None:
+        return None
+    n, c, _ = pairs.shape
+    slope = _mlm_local(xp, np.ones((n, 1, 1), pairs.dtype), x, pairs)
+    return _reduce_samples(xp, xp.sum(slope * xp.reshape(t, (n, c)), 1), reduction, out_shape)
+
+
+_MULTILABEL_MARGIN = defop(
+    "nn.multilabel_margin_loss",
+    "MultilabelMarginLossBackward0",
+    _mlm_primal,
+    (_mlm_vjp,),
+    save=INPUTS,
+    jvp=_mlm_jvp,
+)
+
+
+def multilabel_margin_loss(
+    input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
+) -> Tensor:
+    """For each target class j (target's entries up to the first -1) and each non-target class
+    i: max(0, 1 - (x_j - x_i)), summed and divided by the number of classes, per sample."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _not_differentiable("multilabel_margin_loss", "target", target)
+    n, c = _frames(input)
+    t = target._data
+    x = input._data
+    want = (c,) if x.ndim <= 1 else (n, c)
+    if (t.shape if x.ndim else t.reshape(-1).shape) != want:
+        raise RuntimeError(f"inconsistent target size: {list(t.shape)} for input of size: {list(x.shape)}")
+    _check_long(target)
+    t = t.reshape(n, c)
+    if t.size and (t.min() < -1 or t.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
+    # counts[n, j]: how often class j is among the sample's targets (up to the first -1);
+    # each (target j, non-target i) pair weighs counts[n, j] / C.
+    valid = np.cumprod(t != -1, axis=1).astype(bool)
+    counts = np.zeros((n, c), x.dtype)
+    rows = np.repeat(np.arange(n)[:, None], c, 1)
+    np.add.at(counts, (rows[valid], t[valid]), 1)
+    pairs = counts[:, :, None] * (counts == 0)[:, None, :] / c
+    out_shape = (n,) if x.ndim == 2 else ()
+    return apply(_MULTILABEL_MARGIN, (input,), {"pairs": pairs, "reduction": reduction, "out_shape": out_shape})
+
+
 __all__ = [
     "pairwise_distance",
     "pdist",
@@ -289,4 +575,9 @@ __all__ = [
     "soft_margin_loss",
     "gaussian_nll_loss",
     "poisson_nll_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "multilabel_soft_margin_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
 ]
