@@ -47,6 +47,8 @@ OPS = [
         "threshold", "ThresholdBackward1", label="threshold_inplace", clone=True, threshold=0.3, value=-1.5, **_INPLACE
     ),
     _unary("threshold_", "ThresholdBackward1", clone=True, threshold=-0.2, value=-1.5),
+    # A value above the threshold: the gradient still follows the input, not the result.
+    _unary("threshold_", "ThresholdBackward1", label="threshold_high_value", clone=True, threshold=0.3, value=1.5),
     _unary("rrelu", "RreluWithNoiseBackward0", lower=0.1, upper=0.4),
     _unary("rrelu_", "RreluWithNoiseBackward1", clone=True, lower=0.1, upper=0.4),
     _unary("rrelu", "RreluWithNoiseBackward1", label="rrelu_inplace", clone=True, **_INPLACE),

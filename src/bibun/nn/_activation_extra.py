@@ -121,14 +121,12 @@ _THRESHOLD = _unary_op(
     _threshold_primal,
     lambda xp, g, x, threshold, value: xp.where(x > threshold, g, 0.0),
 )
-# The in-place form saves its result, as PyTorch's does: the mask is ``result > threshold``,
-# which passes the gradient where ``value > threshold`` replaced an element (PyTorch's quirk).
+# The in-place form has a name of its own in PyTorch but the same rule, on the old value.
 _THRESHOLD_INPLACE = _unary_op(
     "threshold_",
     "ThresholdBackward1",
     _threshold_primal,
-    lambda xp, g, out, threshold, value: xp.where(out > threshold, g, 0.0),
-    save=OUTPUT,
+    lambda xp, g, x, threshold, value: xp.where(x > threshold, g, 0.0),
 )
 
 
@@ -319,7 +317,7 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     if input._data.dtype.kind not in "fc":
         return write(input, lambda x: new_tensor(_threshold_primal(x._data, threshold, value)))
     params = {"threshold": threshold, "value": value}
-    return write(input, lambda x: apply(_THRESHOLD_INPLACE, (x,), params))
+    return write(input, lambda x: apply(_THRESHOLD_INPLACE, (x,), params), copy_self=True)
 
 
 # --- normalizations --------------------------------------------------------------------------------
