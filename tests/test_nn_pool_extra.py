@@ -45,6 +45,14 @@ ERRORS = {
     "interpolate_nearest_align": lambda m: m.nn.functional.interpolate(m.ones(1, 1, 2), size=3, align_corners=True),
     "interpolate_no_size": lambda m: m.nn.functional.interpolate(m.ones(1, 1, 2)),
     "interpolate_both": lambda m: m.nn.functional.interpolate(m.ones(1, 1, 2), size=3, scale_factor=2),
+    "conv_transpose2d_channels": lambda m: m.nn.functional.conv_transpose2d(m.ones(2, 3, 4, 5), m.ones(4, 2, 3, 3)),
+    "conv_transpose2d_dims": lambda m: m.nn.functional.conv_transpose2d(m.ones(5), m.ones(3, 2, 3, 3)),
+    "conv_transpose1d_output_padding": lambda m: m.nn.functional.conv_transpose1d(
+        m.ones(1, 2, 4), m.ones(2, 2, 3), output_padding=1
+    ),
+    "conv_transpose1d_dtypes": lambda m: m.nn.functional.conv_transpose1d(
+        m.ones(1, 2, 4), m.ones(2, 2, 3, dtype=m.float64)
+    ),
 }
 
 

@@ -196,3 +196,35 @@ OPS += [
         "UpsampleBilinear2DBackward0",
     ),
 ]
+
+# --- transposed convolutions -----------------------------------------------------------------
+OPS += [
+    OpInfo(
+        "nn.functional.conv_transpose1d",
+        lambda m, x, w, b: m.nn.functional.conv_transpose1d(
+            x, w, b, stride=2, padding=1, output_padding=1, groups=2, dilation=2
+        ),
+        [S(((2, 4, 5), (4, 3, 3), (6,)))],
+        "ConvolutionBackward0",
+    ),
+    OpInfo(
+        "nn.functional.conv_transpose2d",
+        lambda m, x, w, b: m.nn.functional.conv_transpose2d(
+            x, w, b, stride=(2, 1), padding=(1, 0), output_padding=(1, 0)
+        ),
+        [S(((2, 3, 3, 4), (3, 2, 3, 2), (2,)))],
+        "ConvolutionBackward0",
+    ),
+    OpInfo(
+        "nn.functional.conv_transpose2d_plain",
+        lambda m, x, w: m.nn.functional.conv_transpose2d(x, w, dilation=(1, 2)),
+        [S(((1, 2, 3, 3), (2, 3, 2, 2)))],
+        "ConvolutionBackward0",
+    ),
+    OpInfo(
+        "nn.functional.conv_transpose2d_unbatched",
+        lambda m, x, w: m.nn.functional.conv_transpose2d(x, w, stride=2),
+        [S(((2, 3, 3), (2, 1, 2, 2)))],
+        "SqueezeBackward1",
+    ),
+]

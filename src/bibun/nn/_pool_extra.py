@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from bibun._dtype import cpp_type_name
 from bibun._tensor import Tensor, new_tensor
 from bibun.nn._attention import scaled_dot_product_attention
-from bibun.nn._conv import _pad4, _pair, _windows, avg_pool2d, max_pool2d
+from bibun.nn._conv import _conv_grad_input, _pad4, _pair, _windows, avg_pool2d, max_pool2d
 from bibun.ops import reduction, shape
-from bibun.ops._registry import apply, defop
+from bibun.ops._registry import INPUTS, apply, defop
 from bibun.ops.linalg import _register_vocabulary
 
 ndarray = np.ndarray
@@ -470,6 +471,160 @@ def interpolate(
     return apply(_separable_op(grad_fn), (input,), {"mats": mats})
 
 
+# --- transposed convolutions -----------------------------------------------------------------
+def _conv_transpose_forward(x: ndarray, w: ndarray, b: Any, **geo: Any) -> ndarray:
+    # A transposed convolution is the input gradient of the convolution with the same weight.
+    out = _conv_grad_input(x, w, **geo).astype(x.dtype, copy=False)
+    if b is not None:
+        out = out + b.reshape((-1, 1) if geo["one_d"] else (-1, 1, 1))
+    return out
+
+
+def _conv_transpose_jvp(xp: Any, tangents: tuple, x: Any, w: Any, geo: dict) -> Any:
+    tx, tw, tb = tangents
+    total = None
+    for term in (
+        xp.conv_grad_input(tx, w, geo) if tx is not None else None,
+        xp.conv_grad_input(x, tw, geo) if tw is not None else None,
+        xp.reshape(tb, (1, -1, 1) if geo["one_d"] else (1, -1, 1, 1)) if tb is not None else None,
+    ):
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+_CONV_TRANSPOSE = defop(
+    "nn.conv_transpose",
+    "ConvolutionBackward0",
+    _conv_transpose_forward,
+    (
+        lambda xp, g, x, w, b, **geo: xp.conv(g, w, geo),
+        lambda xp, g, x, w, b, **geo: xp.conv_grad_weight(g, x, geo),
+        lambda xp, g, x, w, b, **geo: xp.sum(g, (0, 2) if geo["one_d"] else (0, 2, 3)),
+    ),
+    save=INPUTS,
+    jvp=lambda xp, tangents, x, w, b, **geo: _conv_transpose_jvp(xp, tangents, x, w, geo),
+)
+
+
+def _scalar_name(dtype: Any) -> str:
+    # PyTorch's ScalarType names, as in its "expected scalar type" message
+    return {"float": "Float", "double": "Double", "c10::Half": "Half"}.get(cpp_type_name(dtype), cpp_type_name(dtype))
+
+
+def _conv_transpose(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: int,
+    dilation: Any,
+    dims: int,
+) -> Tensor:
+    name = f"conv_transpose{dims}d"
+    x, w = input._data, weight._data
+    if x.ndim == dims + 1:  # unbatched, recorded as PyTorch does: unsqueeze, convolve, squeeze
+        out = _conv_transpose(
+            shape.unsqueeze(input, 0), weight, bias, stride, padding, output_padding, groups, dilation, dims
+        )
+        return shape.squeeze(out, 0)
+    if x.ndim != dims + 2:
+        raise RuntimeError(
+            f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {name}, but got input of size: {list(x.shape)}"
+        )
+    if w.ndim != dims + 2:
+        raise RuntimeError(f"weight should have {dims + 2} dimensions for {name}, but got {w.ndim}")
+    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
+        other = w.dtype if x.dtype != w.dtype else bias._data.dtype
+        raise RuntimeError(f"expected scalar type {_scalar_name(x.dtype)} but found {_scalar_name(other)}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if x.shape[1] != w.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
+            f"{w.shape[0]} channels, but got {x.shape[1]} channels instead"
+        )
+    if w.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of "
+            f"size {list(w.shape)} instead"
+        )
+    out_channels = w.shape[1] * groups
+    if bias is not None and bias._data.shape != (out_channels,):
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(w.shape)}, expected bias to be 1-dimensional with "
+            f"{out_channels} elements, but got bias of size {list(bias._data.shape)} instead"
+        )
+    st = _pair(stride, dims, "stride")
+    pad = _pair(padding, dims, "padding")
+    out_pad = _pair(output_padding, dims, "output_padding")
+    dil = _pair(dilation, dims, "dilation")
+    for i in range(dims):
+        if out_pad[i] >= st[i] and out_pad[i] >= dil[i]:
+            raise RuntimeError(
+                "output padding must be smaller than either stride or dilation, but got "
+                # a 1-d transposed convolution runs as a 2-d one of height 1, which the message shows
+                + " ".join(
+                    f"{name}_{axis}: {((lead,) * (2 - dims) + tuple(value))[j]}"
+                    for name, value, lead in (("output_padding", out_pad, 0), ("stride", st, 1), ("dilation", dil, 1))
+                    for j, axis in enumerate(("height", "width"))
+                )
+            )
+    spatial = x.shape[2:]
+    out_size = tuple(
+        (spatial[i] - 1) * st[i] - 2 * pad[i] + dil[i] * (w.shape[2 + i] - 1) + out_pad[i] + 1 for i in range(dims)
+    )
+    if any(o <= 0 for o in out_size):
+        raise RuntimeError(
+            f"Given input size per channel: {list(spatial)}. Calculated output size per channel: "
+            f"{list(out_size)}. Output size is too small"
+        )
+    one_d = dims == 1
+    pads = tuple(p for p in pad for _ in range(2))
+    geo = {
+        "stride": (1,) + st if one_d else st,
+        "pads": (0, 0) + pads if one_d else pads,
+        "dilation": (1,) + dil if one_d else dil,
+        "groups": groups,
+        "out_hw": (1, spatial[0]) if one_d else tuple(spatial),
+        "one_d": one_d,
+        "x_shape": (x.shape[0], out_channels) + out_size,
+        "w_shape": w.shape,
+    }
+    return apply(_CONV_TRANSPOSE, (input, weight, bias), geo)
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """weight: (C_in, C_out / groups, k)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """weight: (C_in, C_out / groups, kh, kw)."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
 __all__: list[str] = ["scaled_dot_product_attention", "pixel_shuffle", "pixel_unshuffle"]
 __all__ += ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "avg_pool1d", "max_pool1d"]
 __all__ += ["adaptive_max_pool1d", "adaptive_max_pool2d", "unfold", "fold", "interpolate"]
+__all__ += ["conv_transpose1d", "conv_transpose2d"]
