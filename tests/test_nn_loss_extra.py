@@ -121,6 +121,10 @@ def test_likelihood_losses_bad_reduction_and_scalar_var() -> None:
     (x, t), (xt, tt) = _both(X34, Y34)
     with pytest.raises(ValueError, match="var has negative entry/entries"):
         F.gaussian_nll_loss(x, t, -1.0)
+    with pytest.raises(TypeError):  # PyTorch: a TypeError from torch.any
+        TF.gaussian_nll_loss(xt, tt, 2)
+    with pytest.raises(TypeError, match="argument 'var' must be Tensor or float, not int"):
+        F.gaussian_nll_loss(x, t, 2)
     np.testing.assert_allclose(F.gaussian_nll_loss(x, t, 0.7).numpy(), TF.gaussian_nll_loss(xt, tt, 0.7).numpy())
 
 

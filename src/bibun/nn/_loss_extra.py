@@ -237,6 +237,8 @@ def gaussian_nll_loss(
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = _creation.ones_like(input) * var
+    elif not isinstance(var, Tensor):  # PyTorch fails inside torch.any with a TypeError too
+        raise TypeError(f"gaussian_nll_loss(): argument 'var' must be Tensor or float, not {type(var).__name__}")
     elif bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
     si, sv = input._data.shape, var._data.shape
