@@ -11,6 +11,7 @@ import pytest
 
 import bibun
 import bibun.nn.functional as F
+from conftest import HAVE_TORCH
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -268,3 +269,44 @@ def test_softmax_is_stable_and_warns_without_dim() -> None:
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax has been deprecated"):
         F.softmax(bibun.ones(2, 3))
     assert bibun.softmax(x, -1).grad_fn is None and x.softmax(1).shape == (1, 3)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("relu", {}),
+        ("relu6", {}),
+        ("leaky_relu", {"negative_slope": 0.1}),
+        ("hardtanh", {}),
+        ("elu", {}),
+        ("selu", {}),
+        ("celu", {}),
+        ("hardsigmoid", {}),
+        ("hardswish", {}),
+        ("silu", {}),
+        ("mish", {}),
+    ],
+)
+def test_inplace_true_writes_into_the_input(name, kwargs):
+    """F.<activation>(x, inplace=True) returns x itself, written, with PyTorch's node, and the
+    gradient of the out-of-place form."""
+    leaf = bibun.tensor([-2.0, -0.5, 0.5, 3.0], dtype=bibun.float64, requires_grad=True)
+    x = leaf * 1
+    version = x._version
+    y = getattr(F, name)(x, inplace=True, **kwargs)
+    assert y is x and x._version == version + 1
+    (y * bibun.tensor([1.0, 2.0, 3.0, 4.0], dtype=bibun.float64)).sum().backward()
+    reference = bibun.tensor([-2.0, -0.5, 0.5, 3.0], dtype=bibun.float64, requires_grad=True)
+    out = getattr(F, name)(reference, **kwargs)
+    (out * bibun.tensor([1.0, 2.0, 3.0, 4.0], dtype=bibun.float64)).sum().backward()
+    np.testing.assert_allclose(x.detach().numpy(), out.detach().numpy(), rtol=1e-15)
+    np.testing.assert_allclose(leaf.grad.numpy(), reference.grad.numpy(), rtol=1e-15)
+    if HAVE_TORCH:
+        import torch
+
+        t_leaf = torch.tensor([-2.0, -0.5, 0.5, 3.0], dtype=torch.float64, requires_grad=True)
+        t_x = t_leaf * 1
+        t_y = getattr(torch.nn.functional, name)(t_x, inplace=True, **kwargs)
+        (t_y * torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)).sum().backward()
+        assert y.grad_fn.name() == t_y.grad_fn.name()
+        np.testing.assert_allclose(leaf.grad.numpy(), t_leaf.grad.numpy(), rtol=1e-12)

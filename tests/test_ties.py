@@ -62,6 +62,12 @@ CASES = [
         [[[math.nan, math.nan], [0, 1]]],
     ),
     ("sign(NaN) is 0 with zero gradient", lambda m, x: m.sign(x), [[math.nan, -2.0]], [[0, 0]]),
+    (
+        "hardswish at -3 and 3: 0 and 1",
+        lambda m, x: m.nn.functional.hardswish(x),
+        [[-3.0, 3.0, 0.0]],
+        [[0, 1, 0.5]],
+    ),
     ("relu'(0) = 0", lambda m, x: m.relu(x), [[-1.0, 0.0, 2.0]], [[0, 0, 1]]),
     ("abs'(0) = 0", lambda m, x: m.abs(x), [[-1.0, 0.0, 2.0]], [[-1, 0, 1]]),
     ("sign has zero gradient", lambda m, x: m.sign(x), [[-1.0, 0.0, 2.0]], [[0, 0, 0]]),

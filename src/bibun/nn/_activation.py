@@ -42,18 +42,38 @@ _HARDTANH = _unary_op(
 )
 
 
+def _in_place(name: str, input: Tensor, *args: Any) -> Tensor:
+    """``inplace=True``: the activation's in-place form (_activation_extra.py, which imports
+    this module, hence the late import)."""
+    from bibun.nn import _activation_extra
+
+    return getattr(_activation_extra, name)(input, *args)
+
+
+def _written_back(function: Any, input: Tensor) -> Tensor:
+    """``inplace=True`` for activations PyTorch has no separate in-place name for here: the
+    result written back into ``input`` (its old value kept for the backward rule)."""
+    from bibun.ops.inplace import write
+
+    return write(input, function, copy_self=True)
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _in_place("hardtanh_", input, min_val, max_val)
     return apply(_HARDTANH, (_float_input(input, "hardtanh"),), {"min_val": min_val, "max_val": max_val})
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place("relu_", input)
     return elementwise.relu(input)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 _LEAKY_RELU = _unary_op(
@@ -65,6 +85,8 @@ _LEAKY_RELU = _unary_op(
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place("leaky_relu_", input, negative_slope)
     return apply(_LEAKY_RELU, (_float_input(input, "leaky_relu"),), {"negative_slope": negative_slope})
 
 
@@ -80,15 +102,20 @@ _HARDSWISH = _unary_op(
     "hardswish",
     "HardswishBackward0",
     lambda x: (x * np.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False),
-    lambda xp, g, x: xp.where(x < -3, 0.0, xp.where(x <= 3, g * (x / 3 + 0.5), g)),
+    # PyTorch's kernel: 0 up to and including -3, the slope below 3, 1 from 3 on.
+    lambda xp, g, x: xp.where(x <= -3, 0.0, xp.where(x < 3, g * (x / 3 + 0.5), g)),
 )
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _written_back(hardsigmoid, input)
     return apply(_HARDSIGMOID, (_float_input(input, "hardsigmoid"),))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _written_back(hardswish, input)
     return apply(_HARDSWISH, (_float_input(input, "hardswish"),))
 
 
@@ -117,16 +144,22 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place("elu_", input, alpha)
     params = {"alpha": alpha, "scale": 1.0, "input_scale": 1.0}
     return apply(_ELU, (_float_input(input, "elu"),), params)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place("selu_", input)
     params = {"alpha": _SELU_ALPHA, "scale": _SELU_SCALE, "input_scale": 1.0}
     return apply(_ELU, (_float_input(input, "selu"),), params)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _in_place("celu_", input, alpha)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     params = {"alpha": alpha, "scale": 1.0, "input_scale": 1.0 / alpha}
@@ -178,6 +211,8 @@ _SILU = _unary_op("silu", "SiluBackward0", _silu_primal, _silu_vjp)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _written_back(silu, input)
     return apply(_SILU, (_float_input(input, "silu"),))
 
 
@@ -207,6 +242,8 @@ _MISH = _unary_op(
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _written_back(mish, input)
     return apply(_MISH, (_float_input(input, "mish"),))
 
 
