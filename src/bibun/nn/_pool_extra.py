@@ -17,7 +17,7 @@ import numpy as np
 from bibun._dtype import cpp_type_name
 from bibun._tensor import Tensor, new_tensor
 from bibun.nn._attention import scaled_dot_product_attention
-from bibun.nn._conv import _conv_grad_input, _pad4, _pair, _windows, avg_pool2d, max_pool2d
+from bibun.nn._conv import _conv_forward, _conv_grad_input, _pad4, _pair, _windows, avg_pool2d, max_pool2d
 from bibun.ops import reduction, shape
 from bibun.ops._registry import INPUTS, apply, defop
 from bibun.ops.linalg import _register_vocabulary
@@ -480,6 +480,26 @@ def _conv_transpose_forward(x: ndarray, w: ndarray, b: Any, **geo: Any) -> ndarr
     return out
 
 
+# The input gradient of a transposed convolution is a convolution; PyTorch names that node
+# ConvolutionBackwardBackward0 (a double backward), so it is an op of its own with that name.
+_CONV_TRANSPOSE_GRAD_INPUT = defop(
+    "nn.conv_transpose_grad_input",
+    "ConvolutionBackwardBackward0",
+    lambda g, w, **geo: _conv_forward(g, w, None, **geo),
+    (
+        lambda xp, h, g, w, **geo: xp.conv_grad_input(h, w, geo),
+        lambda xp, h, g, w, **geo: xp.conv_grad_weight(g, h, geo),
+    ),
+    save=INPUTS,
+)
+_register_vocabulary(
+    conv_transpose_grad_input=(
+        lambda g, w, geo: _conv_forward(g, w, None, **geo),
+        lambda g, w, geo: apply(_CONV_TRANSPOSE_GRAD_INPUT, (g, w), geo),
+    ),
+)
+
+
 def _conv_transpose_jvp(xp: Any, tangents: tuple, x: Any, w: Any, geo: dict) -> Any:
     tx, tw, tb = tangents
     total = None
@@ -498,7 +518,7 @@ _CONV_TRANSPOSE = defop(
     "ConvolutionBackward0",
     _conv_transpose_forward,
     (
-        lambda xp, g, x, w, b, **geo: xp.conv(g, w, geo),
+        lambda xp, g, x, w, b, **geo: xp.conv_transpose_grad_input(g, w, geo),
         lambda xp, g, x, w, b, **geo: xp.conv_grad_weight(g, x, geo),
         lambda xp, g, x, w, b, **geo: xp.sum(g, (0, 2) if geo["one_d"] else (0, 2, 3)),
     ),
