@@ -310,3 +310,36 @@ def test_inplace_true_writes_into_the_input(name, kwargs):
         (t_y * torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)).sum().backward()
         assert y.grad_fn.name() == t_y.grad_fn.name()
         np.testing.assert_allclose(leaf.grad.numpy(), t_leaf.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, flags, expected",
+    [
+        ("mse_loss", {"size_average": False}, "sum"),
+        ("l1_loss", {"reduce": False}, "none"),
+        ("smooth_l1_loss", {"size_average": True}, "mean"),
+        ("binary_cross_entropy", {"reduce": True, "size_average": False}, "sum"),
+        ("binary_cross_entropy_with_logits", {"reduce": False}, "none"),
+        ("kl_div", {"size_average": False}, "sum"),
+    ],
+)
+def test_legacy_size_average_and_reduce_pick_the_reduction(name, flags, expected):
+    """The old flags are PyTorch's: they win over `reduction`, with its deprecation warning."""
+    x = bibun.tensor([[0.2, 0.7], [0.4, 0.9]], dtype=bibun.float64)
+    y = bibun.tensor([[0.0, 1.0], [1.0, 0.5]], dtype=bibun.float64)
+    with pytest.warns(
+        UserWarning, match=f"size_average and reduce args will be deprecated, please use reduction='{expected}'"
+    ):
+        legacy = getattr(F, name)(x, y, **flags)
+    np.testing.assert_array_equal(legacy.numpy(), getattr(F, name)(x, y, reduction=expected).numpy())
+
+
+def test_legacy_flags_on_class_losses():
+    logits = bibun.tensor([[1.0, 2.0, 0.5], [0.1, 0.2, 3.0]])
+    target = bibun.tensor([1, 2])
+    with pytest.warns(UserWarning, match="please use reduction='none'"):
+        out = F.cross_entropy(logits, target, reduce=False)
+    assert out.shape == (2,)
+    with pytest.warns(UserWarning, match="please use reduction='sum'"):
+        total = F.nll_loss(F.log_softmax(logits, 1), target, size_average=False)
+    np.testing.assert_allclose(total.item(), out.sum().item(), rtol=1e-6)

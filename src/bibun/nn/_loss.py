@@ -27,6 +27,21 @@ def _check_reduction(reduction_: str) -> None:
         raise ValueError(f"{reduction_} is not a valid value for reduction")
 
 
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """PyTorch's ``_Reduction.legacy_get_string``: the old flags win, with its warning."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    result = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return result
+
+
 def _reduce_primal(loss: ndarray, reduction_: str) -> ndarray:
     if reduction_ == "mean":
         return np.asarray(loss.mean(), dtype=loss.dtype)
@@ -125,6 +140,7 @@ def _pointwise(op: Any, input: Tensor, target: Tensor, reduction_: str, **kw: An
 def mse_loss(
     input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
 ) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     return _pointwise(_MSE, input, target, reduction)
 
 
@@ -136,6 +152,7 @@ def smooth_l1_loss(
     reduction: str = "mean",
     beta: float = 1.0,
 ) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     return _pointwise(_SMOOTH_L1, input, target, reduction, beta=beta)
@@ -154,6 +171,7 @@ def huber_loss(
 def l1_loss(
     input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
 ) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _broadcast_pair(input, target)
     loss = elementwise.abs(input - target)
@@ -202,6 +220,7 @@ def binary_cross_entropy(
     reduce: Any = None,
     reduction: str = "mean",
 ) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if input._data.shape != target._data.shape:
         raise ValueError(
@@ -265,6 +284,7 @@ def binary_cross_entropy_with_logits(
     reduction: str = "mean",
     pos_weight: Tensor | None = None,
 ) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if input._data.shape != target._data.shape:
         raise ValueError(
@@ -360,6 +380,7 @@ def nll_loss(
     reduce: Any = None,
     reduction: str = "mean",
 ) -> Tensor:
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     safe, weights, total = _nll_prepare(input, target, weight, ignore_index)
     x = input._data
@@ -389,6 +410,7 @@ def cross_entropy(
     """log_softmax over the class dim (1, or 0 for unbatched input), then nll_loss for class
     indices or -sum(target * log p) for class probabilities; label_smoothing mixes in the
     uniform distribution, as PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -461,6 +483,7 @@ def kl_div(
 ) -> Tensor:
     """Pointwise target * (log target - input) (input holds log-probabilities), reduced by
     'none', 'sum', 'mean' (over every element) or 'batchmean' (over the batch: the KL divergence)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if reduction == "mean":

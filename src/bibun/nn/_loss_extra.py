@@ -6,7 +6,6 @@ multi_margin_loss are single ops there and here (docs/nn.md, "Distances and more
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -15,28 +14,13 @@ from bibun import _creation, _dtype
 from bibun._tensor import Tensor
 from bibun.autograd import grad_mode
 from bibun.nn._activation import logsigmoid
-from bibun.nn._loss import _check_reduction, _expand_cotangent, _reduce_primal, _reduced_jvp, _size
+from bibun.nn._loss import _check_reduction, _expand_cotangent, _legacy_reduction, _reduce_primal, _reduced_jvp, _size
 from bibun.ops import comparison, elementwise, shape, statistics
 from bibun.ops import reduction as _red
 from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, apply, defop
 from bibun.ops.reduction import _reduction_params
 
 ndarray = np.ndarray
-
-
-def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
-    """PyTorch's ``_Reduction.legacy_get_string``: the old flags win, with its warning."""
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    result = "mean" if size_average and reduce else "sum" if reduce else "none"
-    warnings.warn(
-        f"size_average and reduce args will be deprecated, please use reduction='{result}' instead.",
-        UserWarning,
-        stacklevel=3,
-    )
-    return result
 
 
 def _apply_reduction(loss: Tensor, reduction: str) -> Tensor:
