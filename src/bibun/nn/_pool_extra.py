@@ -440,7 +440,11 @@ def interpolate(
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     wanted = {"linear": 1, "bilinear": 2}.get(mode)
-    if mode not in ("nearest", "linear", "bilinear") or dims not in (1, 2):
+    if mode not in ("nearest", "linear", "bilinear") or antialias:
+        raise NotImplementedError(
+            f"interpolate: only the modes 'nearest', 'linear' and 'bilinear' without antialias exist (got {mode!r})"
+        )
+    if dims not in (1, 2):
         raise NotImplementedError(
             f"Input Error: Only 3D and 4D input Tensors supported (got {x.ndim}D) for the modes: nearest | linear | "
             f"bilinear (got {mode})"
