@@ -169,13 +169,16 @@ _CONV = defop(
 )
 
 
-def _conv_jvp(xp: Any, tangents: tuple, x: Any, w: Any, geo: dict) -> Any:
-    # Bilinear in (x, w), plus the bias broadcast over batch and space.
+def _conv_jvp(xp: Any, tangents: tuple, x: Any, w: Any, geo: dict, product: str = "conv") -> Any:
+    # Bilinear in (x, w), plus the bias broadcast over batch and space. ``product`` names the
+    # bilinear map in the xp namespace: the convolution, or (for a transposed convolution,
+    # _pool_extra.py) the convolution's input gradient.
+    bilinear = getattr(xp, product)
     tx, tw, tb = tangents
     total = None
     for term in (
-        xp.conv(tx, w, geo) if tx is not None else None,
-        xp.conv(x, tw, geo) if tw is not None else None,
+        bilinear(tx, w, geo) if tx is not None else None,
+        bilinear(x, tw, geo) if tw is not None else None,
         xp.reshape(tb, (1, -1, 1) if geo["one_d"] else (1, -1, 1, 1)) if tb is not None else None,
     ):
         if term is not None:

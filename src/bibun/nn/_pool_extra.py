@@ -17,7 +17,7 @@ import numpy as np
 from bibun._dtype import cpp_type_name
 from bibun._tensor import Tensor, new_tensor
 from bibun.nn._attention import scaled_dot_product_attention
-from bibun.nn._conv import _conv_forward, _conv_grad_input, _pad4, _pair, _windows, avg_pool2d, max_pool2d
+from bibun.nn._conv import _conv_forward, _conv_grad_input, _conv_jvp, _pad4, _pair, _windows, avg_pool2d, max_pool2d
 from bibun.ops import reduction, shape
 from bibun.ops._registry import INPUTS, apply, defop
 from bibun.ops.linalg import _register_vocabulary
@@ -505,16 +505,7 @@ _register_vocabulary(
 
 
 def _conv_transpose_jvp(xp: Any, tangents: tuple, x: Any, w: Any, geo: dict) -> Any:
-    tx, tw, tb = tangents
-    total = None
-    for term in (
-        xp.conv_grad_input(tx, w, geo) if tx is not None else None,
-        xp.conv_grad_input(x, tw, geo) if tw is not None else None,
-        xp.reshape(tb, (1, -1, 1) if geo["one_d"] else (1, -1, 1, 1)) if tb is not None else None,
-    ):
-        if term is not None:
-            total = term if total is None else total + term
-    return total
+    return _conv_jvp(xp, tangents, x, w, geo, product="conv_grad_input")
 
 
 _CONV_TRANSPOSE = defop(
