@@ -125,14 +125,19 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 _expm1, _log1p, _exp = _xp.precise(np.expm1), _xp.precise(np.log1p), _xp.NUMPY.exp
 
 
-def _elu_primal(x: ndarray, alpha: float, scale: float, input_scale: float) -> ndarray:
+def _elu_primal(x: ndarray, alpha: float, scale: float, input_scale: float, grad_input_scale: Any = None) -> ndarray:
     negative = _expm1(np.minimum(x, 0) * input_scale) * (alpha * scale)
     return np.where(x > 0, x * scale, negative).astype(x.dtype, copy=False)
 
 
-def _elu_vjp(xp: Any, g: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
+def _elu_vjp(
+    xp: Any, g: Any, x: Any, alpha: float, scale: float, input_scale: float, grad_input_scale: Any = None
+) -> Any:
     # For x <= 0 the derivative is scale * alpha * input_scale * exp(x * input_scale); the
-    # exponent is clipped at 0 so the unused branch never overflows.
+    # exponent is clipped at 0 so the unused branch never overflows. ``grad_input_scale``:
+    # celu's, which PyTorch's derivative takes as 1 / alpha with alpha rounded to float32.
+    if grad_input_scale is not None:
+        input_scale = grad_input_scale
     negative = g * (scale * alpha * input_scale) * xp.exp(xp.where(x > 0, 0.0, x) * input_scale)
     return xp.where(x > 0, g * scale, negative)
 
@@ -162,8 +167,17 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         return _in_place("celu_", input, alpha)
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    params = {"alpha": alpha, "scale": 1.0, "input_scale": 1.0 / alpha}
-    return apply(_CELU, (_float_input(input, "celu"),), params)
+    return apply(_CELU, (_float_input(input, "celu"),), celu_params(alpha))
+
+
+def celu_params(alpha: float) -> dict:
+    """celu as elu: input_scale 1 / alpha, and PyTorch's derivative's 1 / float32(alpha)."""
+    return {
+        "alpha": alpha,
+        "scale": 1.0,
+        "input_scale": 1.0 / alpha,
+        "grad_input_scale": 1.0 / float(np.float32(alpha)),
+    }
 
 
 def _softplus_primal(x: ndarray, beta: float, threshold: float) -> ndarray:

@@ -247,9 +247,13 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, tr
 # Each is the out-of-place op written back into ``input`` (ops/inplace.py ``write``: version
 # bump, view rebase, leaf check, forward mode). Where PyTorch's in-place kernel saves its result
 # instead of its input, so does the op here, with PyTorch's "...Backward1" name.
-def _elu_from_output(xp: Any, g: Any, out: Any, alpha: float, scale: float, input_scale: float) -> Any:
+def _elu_from_output(
+    xp: Any, g: Any, out: Any, alpha: float, scale: float, input_scale: float, grad_input_scale: Any = None
+) -> Any:
     # For x <= 0, out = scale * alpha * (exp(x * input_scale) - 1), so the derivative
     # scale * alpha * input_scale * exp(x * input_scale) is input_scale * (out + scale * alpha).
+    if grad_input_scale is not None:  # celu_: PyTorch's 1 / float32(alpha)
+        input_scale = grad_input_scale
     return xp.where(out > 0, g * scale, g * input_scale * (out + scale * alpha))
 
 
@@ -298,7 +302,7 @@ def selu_(input: Tensor) -> Tensor:
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _elu_inplace(_CELU_INPLACE, input, "celu", {"alpha": alpha, "scale": 1.0, "input_scale": 1.0 / alpha})
+    return _elu_inplace(_CELU_INPLACE, input, "celu", _activation.celu_params(alpha))
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
