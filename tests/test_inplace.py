@@ -354,3 +354,37 @@ def test_double_backward_through_inplace():
     (gg,) = bibun.autograd.grad(g.sum(), x)
     xs = arr(x)
     np.testing.assert_allclose(arr(gg), (2 + 4 * xs**2) * np.exp(xs**2))
+
+
+MULTI_VIEW_CASES = {
+    "unbind": (lambda y: y.unbind(1)[0], "Output 0 of Unbind is a view and is being modified inplace"),
+    "split": (lambda y: y.split(1, 1)[1], "Output 1 of Split is a view and is being modified inplace"),
+    "chunk": (lambda y: y.chunk(3, 1)[2], "Output 2 of Split is a view and is being modified inplace"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MULTI_VIEW_CASES))
+def test_outputs_of_multi_view_ops_refuse_recorded_in_place_writes(name):
+    """As PyTorch: the pieces of unbind/split/chunk are views of the input, and writing to
+    one in place while recording raises (and changes nothing); under no_grad it writes
+    through to the base."""
+    piece, phrase = MULTI_VIEW_CASES[name]
+    for lib in [bibun] + ([__import__("torch")] if HAVE_TORCH else []):
+        x = lib.arange(6.0).reshape(2, 3).requires_grad_()
+        y = x * 1
+        v = piece(y)
+        assert v._base is y
+        with pytest.raises(RuntimeError, match=phrase):
+            v.mul_(2)
+        assert y.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+        with lib.no_grad():
+            piece(y).add_(10)
+        assert y.detach().numpy().sum() == 15 + 10 * (2 if name == "unbind" else 2)
+
+
+def test_unbind_pieces_share_memory_along_any_dim():
+    x = bibun.arange(6.0).reshape(2, 3)
+    column = x.unbind(1)[2]
+    assert np.shares_memory(column.numpy(), x.numpy()) and column._version == x._version
+    x.add_(1)
+    assert column.tolist() == [3.0, 6.0] and column._version == x._version

@@ -45,6 +45,7 @@ class Tensor:
     _leaf_hooks: Any = None  # register_hook on a leaf: {handle id: hook}
     _view_version: int = 0  # a view: the version at which its grad_fn was last valid
     _view_made_without_grad: bool = False  # a view made under no_grad (not differentiable)
+    _multi_view_of: Any = None  # (output_nr, op) for an output of split/chunk/unbind made while recording
     _tangents: Any = None  # forward-mode tangents, {level: Tensor}
 
     # Until bibun._numpy_interop replaces it (dispatch to bibun's ops, docs/numpy.md), NumPy must

@@ -174,6 +174,8 @@ def apply(op: OpDef, args: tuple, params: dict[str, Any] | None = None, dtype: n
         r._output_nr = i
         if op.view:
             _make_view(r, args[0], grad_enabled)
+            if record:  # PyTorch refuses in-place writes to these (ops/inplace.py, write)
+                r._multi_view_of = (i, op)
     if record:
         _record(op, args, arrays, params, results, out)
     if forward_hook[0] is not None:

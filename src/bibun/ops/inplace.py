@@ -363,6 +363,13 @@ def write(
     record = grad_mode.state_get()[0] and (
         self._requires_grad or (base is not None and base._requires_grad) or _requires_grad_any(args)
     )
+    if record and self._multi_view_of is not None:
+        output_nr, op = self._multi_view_of
+        raise RuntimeError(
+            f"Output {output_nr} of {op.grad_fn.removesuffix('Backward0')} is a view and is being modified inplace. "
+            "This view is the output of a function that returns multiple views. Such functions do not allow the "
+            "output views to be modified inplace. You should replace the inplace operation by an out-of-place one."
+        )
     dual = self._tangents or (base is not None and base._tangents) or _dual_any(args)
     if not record:
         if ufunc is not None and not dual and _ufunc_into(self, ufunc, args[0]):

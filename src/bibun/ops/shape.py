@@ -436,7 +436,9 @@ def getitem(input: Tensor, index: Any) -> Tensor:
 
 
 def _unbind_primal(x: ndarray, dim: int) -> tuple:
-    return tuple(np.take(x, i, axis=dim) for i in range(x.shape[dim]))
+    # Basic indexing: views of x along any dim, as PyTorch's (np.take would copy).
+    lead = (slice(None),) * dim
+    return tuple(x[lead + (i,)] for i in range(x.shape[dim]))
 
 
 def _unbind_vjp(xp: Any, grads: Any, dim: int, shape: tuple = ()) -> Any:
