@@ -19,6 +19,24 @@ def _x(m):  # noqa: ANN001, ANN202
 
 # (id, fn(lib, x), exception type, key phrase present in both libraries' messages)
 CASES = [
+    *(
+        (
+            f"{name} of a complex tensor",
+            (lambda name: lambda m, x: getattr(m.special, name)(m.tensor([1 + 1j])))(name),
+            NotImplementedError,
+            f"\"{kernel}\" not implemented for 'ComplexFloat'",
+        )
+        for name, kernel in (
+            ("erf", "erf_vml_cpu"),
+            ("erfc", "erfc_vml_cpu"),
+            ("erfinv", "erfinv_vml_cpu"),
+            ("ndtr", "erf_vml_cpu"),
+            ("erfcx", "erfcx_cpu"),
+            ("entr", "entr_cpu"),
+            ("log_ndtr", "log_ndtr_cpu"),
+            ("ndtri", "ndtri_cpu"),
+        )
+    ),
     (
         "add shapes",
         lambda m, x: x + m.ones(5),

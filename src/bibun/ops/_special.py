@@ -20,6 +20,8 @@ Relative error against Python's ``math.erf``/``math.erfc`` is below 3e-15 over t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 ndarray = np.ndarray
@@ -28,6 +30,23 @@ _SERIES_TERMS = 60  # enough for |x| < 2.5: the terms fall below 1e-17 of the su
 _SERIES_LIMIT = 2.5
 _FRACTION_DEPTH = 200  # enough for x >= 1 (100 would do from 1.5 on)
 _FRACTION_START = 1.0
+
+
+def real_only(kernel: str, fn: Any) -> Any:
+    """``fn`` for real arrays; complex input raises PyTorch's NotImplementedError naming its
+    kernel (these functions are real-valued here: converting would drop the imaginary part)."""
+
+    def run(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if np.iscomplexobj(x):
+            from bibun import _dtype
+
+            raise NotImplementedError(
+                f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(np.asarray(x).dtype)}'"
+            )
+        return fn(x, *args, **kwargs)
+
+    run.__name__ = getattr(fn, "__name__", kernel)
+    return run
 
 
 def _as_float64(x: ndarray) -> ndarray:

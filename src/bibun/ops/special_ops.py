@@ -99,7 +99,7 @@ _SINC = defop(
 _ENTR = defop(
     "entr",
     "SpecialEntrBackward0",
-    _in_float64(_entr),
+    _special.real_only("entr_cpu", _in_float64(_entr)),
     (lambda xp, g, x: g * -(xp.log(x) + 1),),
     save=INPUTS,
     jvp="elementwise",
@@ -108,7 +108,7 @@ _ENTR = defop(
 _NDTR = defop(
     "ndtr",
     "MulBackward1",
-    _in_float64(_ndtr),
+    _special.real_only("erf_vml_cpu", _in_float64(_ndtr)),
     (lambda xp, g, x: g * (xp.exp(x * x * -0.5) / _SQRT_2PI),),
     save=INPUTS,
     jvp="elementwise",
@@ -116,7 +116,7 @@ _NDTR = defop(
 _LOG_NDTR = defop(
     "log_ndtr",
     "SpecialLogNdtrBackward0",
-    _in_float64(_log_ndtr),
+    _special.real_only("log_ndtr_cpu", _in_float64(_log_ndtr)),
     (lambda xp, g, x, out: g * (xp.exp(-(out + x * x * 0.5)) / _SQRT_2PI),),
     save=INPUTS_AND_OUTPUT,
     jvp="elementwise",
@@ -124,7 +124,7 @@ _LOG_NDTR = defop(
 _NDTRI = defop(
     "ndtri",
     "SpecialNdtriBackward0",
-    _in_float64(_ndtri),
+    _special.real_only("ndtri_cpu", _in_float64(_ndtri)),
     (lambda xp, g, out: g * (xp.exp(out * out * 0.5) * _SQRT_2PI),),
     save=OUTPUT,
     jvp="elementwise",
@@ -132,7 +132,7 @@ _NDTRI = defop(
 _ERFCX = defop(
     "erfcx",
     "SpecialErfcxBackward0",
-    _in_float64(_special.erfcx),
+    _special.real_only("erfcx_cpu", _in_float64(_special.erfcx)),
     (lambda xp, g, x, out: g * (x * out * 2.0 - _TWO_OVER_SQRT_PI),),
     save=INPUTS_AND_OUTPUT,
     jvp="elementwise",
@@ -156,7 +156,7 @@ def _xlog1py_primal(x: ndarray, y: ndarray) -> ndarray:
 _XLOG1PY = defop(
     "xlog1py",
     "SpecialXlog1PyBackward0",
-    _xlog1py_primal,
+    _special.real_only("xlog1py_cpu", _xlog1py_primal),
     (
         lambda xp, g, x, y: g * xp.where(x == 0, 0.0, _log1p(xp, y)),
         lambda xp, g, x, y: g * x / (y + 1),

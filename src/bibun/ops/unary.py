@@ -98,14 +98,24 @@ arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 # --- the error function family -----------------------------------------------------------
-erf = _unary("erf", "ErfBackward0", _special.erf, lambda xp, g, x: g * (xp.exp(-(x * x)) * _TWO_OVER_SQRT_PI), INPUTS)
+erf = _unary(
+    "erf",
+    "ErfBackward0",
+    _special.real_only("erf_vml_cpu", _special.erf),
+    lambda xp, g, x: g * (xp.exp(-(x * x)) * _TWO_OVER_SQRT_PI),
+    INPUTS,
+)
 erfc = _unary(
-    "erfc", "ErfcBackward0", _special.erfc, lambda xp, g, x: g * (xp.exp(-(x * x)) * -_TWO_OVER_SQRT_PI), INPUTS
+    "erfc",
+    "ErfcBackward0",
+    _special.real_only("erfc_vml_cpu", _special.erfc),
+    lambda xp, g, x: g * (xp.exp(-(x * x)) * -_TWO_OVER_SQRT_PI),
+    INPUTS,
 )
 erfinv = _unary(
     "erfinv",
     "ErfinvBackward0",
-    _special.erfinv,
+    _special.real_only("erfinv_vml_cpu", _special.erfinv),
     lambda xp, g, out: g * (xp.exp(out * out) * _SQRT_PI_OVER_2),
     OUTPUT,
 )
