@@ -348,7 +348,9 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     m = _check_mask("masked_select", mask)
     _check_broadcast(m.shape, input._data.shape)  # PyTorch names the mask "tensor a"
     shape = np.broadcast_shapes(input._data.shape, m.shape)
-    return apply(_MASKED_SELECT, (input,), {"mask": np.broadcast_to(m, shape), "shape": shape})
+    # A copy: the mask's values at this call are what backward must use, even if the mask
+    # tensor is written to afterwards.
+    return apply(_MASKED_SELECT, (input,), {"mask": np.broadcast_to(m.copy(), shape), "shape": shape})
 
 
 # --- index_put: the out-of-place form of ``t[indices] = values`` -------------------------------
