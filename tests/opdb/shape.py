@@ -38,6 +38,10 @@ OPS = [
     OpInfo("chunk", lambda m, a: m.chunk(a, 3, 1), M34, None, covers=("Tensor.chunk",)),
     OpInfo("chunk_first", lambda m, a: a.chunk(2)[1], M34, "SplitBackward0"),
     OpInfo("ravel", lambda m, a: m.ravel(a.t()), M34, None, covers=("Tensor.ravel",)),
+    # reshape records PyTorch's three cases: a view, an alias of strided memory, a copy.
+    OpInfo("reshape_strided_alias", lambda m, a: a[:, :2].reshape(3, 2, 1), M34, "ReshapeAliasBackward0"),
+    OpInfo("reshape_needs_a_copy", lambda m, a: a.t().reshape(12), M34, "UnsafeViewBackward0"),
+    OpInfo("flatten_needs_a_copy", lambda m, a: a.t().flatten(), M34, "UnsafeViewBackward0"),
     OpInfo("hstack", lambda m, a, b: m.hstack([a, b]), [S(((3, 4), (3, 2))), S(((3,), (2,)))], "CatBackward0"),
     OpInfo(
         "vstack",

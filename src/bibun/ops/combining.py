@@ -21,7 +21,7 @@ from bibun.ops._registry import apply, defop
 from bibun.ops.elementwise import _check_broadcast, logical_xor, sub
 from bibun.ops.indexing import index_select
 from bibun.ops.layout import narrow
-from bibun.ops.shape import cat, expand, normalize_dim, reshape, unsqueeze
+from bibun.ops.shape import cat, contiguous, expand, normalize_dim, reshape, unsqueeze, view
 
 ndarray = np.ndarray
 
@@ -114,7 +114,8 @@ def repeat_interleave(
         raise RuntimeError("Repeats must be non-negative")
     shape = x._data.shape
     spread = expand(unsqueeze(x, axis + 1), shape[: axis + 1] + (repeats,) + shape[axis + 1 :])
-    return reshape(spread, shape[:axis] + (length * repeats,) + shape[axis + 1 :])
+    # A copy, then a view of it: PyTorch's result is a ViewBackward0 too.
+    return view(contiguous(spread), shape[:axis] + (length * repeats,) + shape[axis + 1 :])
 
 
 # --- atleast_nd, column_stack, dstack -------------------------------------------------------------

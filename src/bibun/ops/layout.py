@@ -17,12 +17,14 @@ from bibun.ops._registry import apply, defop
 from bibun.ops.shape import (
     _shape_arg,
     cat,
+    contiguous,
     getitem,
     normalize_dim,
     normalize_dims,
     permute,
     reshape,
     unsqueeze,
+    view,
 )
 
 ndarray = np.ndarray
@@ -264,7 +266,8 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 # --- stacking helpers ---------------------------------------------------------------------
 def ravel(input: Tensor) -> Tensor:
-    return reshape(input, -1)
+    # PyTorch's ravel is contiguous().view(-1): a ViewBackward0, over a clone when needed.
+    return view(contiguous(input), -1)
 
 
 def _at_least(t: Tensor, ndim: int) -> Tensor:

@@ -20,7 +20,7 @@ from bibun._tensor import Tensor
 from bibun.ops import _xp
 from bibun.ops._registry import INPUTS, INPUTS_AND_OUTPUT, apply, defop
 from bibun.ops.elementwise import _check_broadcast, mul
-from bibun.ops.shape import normalize_dim, reshape
+from bibun.ops.shape import UNSAFE_VIEW, normalize_dim, reshape
 from bibun.ops.statistics import _norm_primal, _norm_vjp
 
 ndarray = np.ndarray
@@ -94,13 +94,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
 
 # --- kron ----------------------------------------------------------------------------------------
-_UNSAFE_VIEW = defop(
-    "unsafe_view",
-    "UnsafeViewBackward0",
-    lambda x, shape, in_shape: x.reshape(shape),
-    (lambda xp, g, shape, in_shape: xp.reshape(g, in_shape),),
-    jvp="linear",
-)
+_UNSAFE_VIEW = UNSAFE_VIEW  # declared with reshape (shape.py)
 
 
 def kron(input: Tensor, other: Tensor) -> Tensor:

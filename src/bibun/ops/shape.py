@@ -66,15 +66,44 @@ _VIEW = defop(
 )
 
 
+# reshape records what PyTorch's does: a view of a contiguous tensor (ViewBackward0); of a
+# non-contiguous one whose strides allow it, an alias (ReshapeAliasBackward0); otherwise a
+# copy (CloneBackward0) reshaped in place (UnsafeViewBackward0).
+_RESHAPE_ALIAS = defop(
+    "reshape_alias",
+    "ReshapeAliasBackward0",
+    lambda x, shape, in_shape: x.reshape(shape),
+    (lambda xp, g, shape, in_shape: xp.reshape(g, in_shape),),
+    jvp=LINEAR,
+    view=True,
+)
+UNSAFE_VIEW = defop(
+    "unsafe_view",
+    "UnsafeViewBackward0",
+    lambda x, shape, in_shape: x.reshape(shape),
+    (lambda xp, g, shape, in_shape: xp.reshape(g, in_shape),),
+    jvp=LINEAR,
+)
+
+
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    target = _infer_shape(_shape_arg(shape), input._data.size)
-    return apply(_VIEW, (input,), {"shape": target, "in_shape": input._data.shape})
+    data = input._data
+    target = _infer_shape(_shape_arg(shape), data.size)
+    params = {"shape": target, "in_shape": data.shape}
+    if data.flags.c_contiguous:
+        return apply(_VIEW, (input,), params)
+    try:
+        np.reshape(data, target, copy=False)
+    except ValueError:  # the strides do not allow a view: PyTorch copies first
+        return apply(UNSAFE_VIEW, (clone(input),), params)
+    return apply(_RESHAPE_ALIAS, (input,), params)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         return _view_as_dtype(input, shape[0])
-    return reshape(input, *shape)
+    target = _infer_shape(_shape_arg(shape), input._data.size)
+    return apply(_VIEW, (input,), {"shape": target, "in_shape": input._data.shape})
 
 
 def _view_as_dtype(input: Tensor, dtype: _dtype.dtype) -> Tensor:
