@@ -12,6 +12,7 @@ import numpy as np
 
 from bibun import _dtype
 from bibun._tensor import Tensor, new_tensor
+from bibun.ops import _xp
 from bibun.ops._registry import apply, defop
 
 LINEAR = "linear"
@@ -326,7 +327,7 @@ _CLONE = defop("clone", "CloneBackward0", lambda x: x.copy(), (lambda xp, g: g,)
 _TO_COPY = defop(
     "to_dtype",
     "ToCopyBackward0",
-    lambda x, dtype, in_dtype: x.astype(dtype),
+    lambda x, dtype, in_dtype: _xp.astype(x, dtype),
     (lambda xp, g, dtype, in_dtype: xp.astype(g, in_dtype),),
     jvp=LINEAR,
 )
