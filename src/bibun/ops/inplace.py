@@ -333,13 +333,8 @@ def _write_tangents(target: Tensor, result: Tensor) -> None:
                 data = np.zeros_like(base._data) if base_tangent is None else base_tangent._data.copy()
                 base_tangent = new_tensor(data)
                 base._tangents = {**(base._tangents or {}), level: base_tangent}
-            flat = base_tangent._data.reshape(-1)  # a view when contiguous: fresh ones are
-            if np.shares_memory(flat, base_tangent._data):
-                flat[view_positions(target._data, base._data).reshape(-1)] = tangent._data.reshape(-1)
-            else:
-                updated = base_tangent._data.copy().reshape(-1)
-                updated[view_positions(target._data, base._data).reshape(-1)] = tangent._data.reshape(-1)
-                base_tangent._data[...] = updated.reshape(base_tangent._data.shape)
+            # np.put addresses C-order positions of any layout, strided tangents included.
+            np.put(base_tangent._data, view_positions(target._data, base._data), tangent._data)
 
 
 def write(
