@@ -10,8 +10,10 @@ from typing import Any
 
 from bibun._tensor import Tensor
 from bibun.nn import functional as _functional
-from bibun.ops import gamma as _gamma
 from bibun.ops.binary import xlogy
+from bibun.ops.gamma import digamma, polygamma
+from bibun.ops.gamma import lgamma as gammaln
+from bibun.ops.gamma import mvlgamma as multigammaln
 from bibun.ops.special_ops import entr, erfcx, log_ndtr, ndtr, ndtri, sinc, xlog1py
 from bibun.ops.statistics import logsumexp
 from bibun.ops.unary import erf, erfc, erfinv, exp2, expm1, log1p, logit
@@ -36,7 +38,10 @@ def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     return _functional.log_softmax(input, dim, dtype=dtype)
 
 
+psi = digamma
+
 __all__ = [
+    "digamma",
     "entr",
     "erf",
     "erfc",
@@ -45,28 +50,20 @@ __all__ = [
     "exp2",
     "expit",
     "expm1",
+    "gammaln",
     "log1p",
     "log_ndtr",
     "log_softmax",
     "logit",
     "logsumexp",
+    "multigammaln",
     "ndtr",
     "ndtri",
+    "polygamma",
+    "psi",
     "round",
     "sinc",
     "softmax",
     "xlog1py",
     "xlogy",
 ]
-
-# The gamma family, under torch.special's names, once bibun/ops/gamma.py declares it.
-for _ours, _theirs in (
-    ("lgamma", "gammaln"),
-    ("digamma", "digamma"),
-    ("digamma", "psi"),
-    ("polygamma", "polygamma"),
-    ("mvlgamma", "multigammaln"),
-):
-    if hasattr(_gamma, _ours):
-        globals()[_theirs] = getattr(_gamma, _ours)
-        __all__.append(_theirs)
